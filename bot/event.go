@@ -161,6 +161,10 @@ type Event struct {
 
 	// Reason explains a logout, a removal or a platform notice.
 	Reason string
+
+	// IsCommand is set by the runtime when the message was a command the
+	// router handled, so plugins can leave it alone.
+	IsCommand bool
 }
 
 // IsDM reports whether the event is a direct message to the bot account.

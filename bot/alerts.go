@@ -1,0 +1,168 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// AlertKind names what an alert is about.
+type AlertKind string
+
+// Alert kinds.
+const (
+	AlertLogout       AlertKind = "logout"
+	AlertReconnected  AlertKind = "reconnected"
+	AlertGroupLost    AlertKind = "group_lost"
+	AlertSpamWave     AlertKind = "spam_wave"
+	AlertExportFailed AlertKind = "export_failed"
+	AlertHealthChange AlertKind = "health_change"
+	AlertTaskOverdue  AlertKind = "task_overdue"
+	AlertOther        AlertKind = "other"
+)
+
+// Alert is something operators must hear about.
+type Alert struct {
+	Kind  AlertKind
+	Group GroupID
+	Text  string
+	Data  map[string]string
+	// Key de-duplicates: alerts with the same non-empty Key within 30
+	// minutes are sent once.
+	Key string
+}
+
+// alerter keeps recent alerts and de-duplication state.
+type alerter struct {
+	mu     sync.Mutex
+	recent []AlertRecord
+	seen   map[string]time.Time
+	client *http.Client
+}
+
+// AlertRecord is an alert as raised, with where it went.
+type AlertRecord struct {
+	Alert
+	At      time.Time
+	DMed    bool
+	Webhook string // "", "sent", or the error
+}
+
+func newAlerter() *alerter {
+	return &alerter{seen: map[string]time.Time{}, client: &http.Client{Timeout: 10 * time.Second}}
+}
+
+// Alert tells operators by DM while the bot is online, and posts to the
+// configured webhook when it cannot DM (logged out) or when
+// alerts.webhook_always is set.
+func (rt *Runtime) Alert(ctx context.Context, a Alert) {
+	al := rt.alerter
+	now := rt.clock.Now()
+	if a.Key != "" {
+		al.mu.Lock()
+		if last, ok := al.seen[a.Key]; ok && now.Sub(last) < 30*time.Minute {
+			al.mu.Unlock()
+			return
+		}
+		al.seen[a.Key] = now
+		al.mu.Unlock()
+	}
+	rec := AlertRecord{Alert: a, At: now}
+	rt.log.Warn("alert", "kind", string(a.Kind), "group_id", string(a.Group))
+	cfg := rt.Config()
+	if rt.Online() {
+		rt.NotifyOperators(ctx, a.Text, PrioModeration)
+		rec.DMed = true
+	}
+	if cfg.Alerts.WebhookURL != "" && (!rec.DMed || cfg.Alerts.WebhookAlways) {
+		rec.Webhook = "pending"
+		payload := webhookPayload(cfg.Alerts.WebhookFormat, a, now, rt.groupName(a.Group))
+		url := cfg.Alerts.WebhookURL
+		rt.Go("webhook", func(ctx context.Context) {
+			err := rt.postWebhook(ctx, al.client, url, payload)
+			al.mu.Lock()
+			for i := len(al.recent) - 1; i >= 0; i-- {
+				if al.recent[i].At.Equal(now) && al.recent[i].Kind == a.Kind {
+					if err != nil {
+						al.recent[i].Webhook = err.Error()
+					} else {
+						al.recent[i].Webhook = "sent"
+					}
+					break
+				}
+			}
+			al.mu.Unlock()
+		})
+	}
+	al.mu.Lock()
+	al.recent = append(al.recent, rec)
+	if len(al.recent) > 50 {
+		al.recent = al.recent[len(al.recent)-50:]
+	}
+	al.mu.Unlock()
+}
+
+// RecentAlerts returns the last alerts, oldest first.
+func (rt *Runtime) RecentAlerts() []AlertRecord {
+	al := rt.alerter
+	al.mu.Lock()
+	defer al.mu.Unlock()
+	return append([]AlertRecord(nil), al.recent...)
+}
+
+func (rt *Runtime) groupName(g GroupID) string {
+	if r, ok := rt.GroupRecord(g); ok {
+		return r.Name
+	}
+	return ""
+}
+
+// webhookPayload shapes the alert for the configured receiver. WeCom and
+// DingTalk group robots take {"msgtype":"text","text":{"content":...}};
+// Feishu takes {"msg_type":"text","content":{"text":...}}.
+func webhookPayload(format string, a Alert, at time.Time, groupName string) []byte {
+	text := "[qunguan] " + a.Text
+	var v any
+	switch format {
+	case "wecom", "dingtalk":
+		v = map[string]any{"msgtype": "text", "text": map[string]string{"content": text}}
+	case "feishu":
+		v = map[string]any{"msg_type": "text", "content": map[string]string{"text": text}}
+	default:
+		v = map[string]any{"source": "qunguan", "kind": string(a.Kind), "group_id": string(a.Group), "group_name": groupName,
+			"text": a.Text, "time": at.UTC().Format(time.RFC3339), "data": a.Data}
+	}
+	b, _ := json.Marshal(v)
+	return b
+}
+
+func (rt *Runtime) postWebhook(ctx context.Context, client *http.Client, url string, body []byte) error {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if attempt > 0 && !rt.clock.Sleep(time.Duration(attempt)*5*time.Second, ctx.Done()) {
+			return ctx.Err()
+		}
+		var req *http.Request
+		req, err = http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		var resp *http.Response
+		resp, err = client.Do(req)
+		if err != nil {
+			continue
+		}
+		resp.Body.Close()
+		if resp.StatusCode < 300 {
+			return nil
+		}
+		err = fmt.Errorf("webhook answered %s", resp.Status)
+	}
+	rt.log.Error("webhook alert not delivered", "err", err)
+	return err
+}

@@ -1,0 +1,232 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Scope says where a command may be used.
+type Scope uint8
+
+// Command scopes.
+const (
+	// ScopeGroup commands run in a group, or from a DM naming the group
+	// with @NAME or --group NAME.
+	ScopeGroup Scope = iota + 1
+	// ScopeDM commands run only in a DM to the bot.
+	ScopeDM
+	// ScopeBoth commands run anywhere; Call.Group is set when a group is known.
+	ScopeBoth
+)
+
+// ArgKind is the type of a command argument.
+type ArgKind uint8
+
+// Argument kinds.
+const (
+	ArgString   ArgKind = iota + 1 // one word (or quoted phrase)
+	ArgInt                         // an integer
+	ArgDuration                    // 3d, 72h, 3天, 2小时, 1周
+	ArgRest                        // the rest of the line, joined by spaces
+)
+
+// Arg describes one argument of a command.
+type Arg struct {
+	Name     string // the key handlers read it by
+	Label    Text   // shown in the usage line
+	Kind     ArgKind
+	Optional bool
+	// Choices, when set, are the only accepted values (matched case-insensitively).
+	Choices []string
+}
+
+// Command is a command as data: the router checks its permission and scope
+// in one place and generates /help from the same values.
+type Command struct {
+	// Name is the canonical English name, typed after a prefix: /countdown.
+	Name string
+	// Aliases are further names, Chinese first: 解散倒计时, 倒计时.
+	Aliases []string
+	Args    []Arg
+	Help    Text
+	Perm    Role
+	Scope   Scope
+	// Subcommands are chosen by the first argument (/countdown cancel);
+	// when none matches, the command's own Args and Run apply.
+	Subcommands []*Command
+	Run         func(ctx context.Context, c *Call) error
+	// Plugin is filled in by the runtime.
+	Plugin string
+}
+
+// Names returns the name followed by the aliases.
+func (c *Command) Names() []string { return append([]string{c.Name}, c.Aliases...) }
+
+// Matches reports whether word names c (case-insensitive, full-width folded).
+func (c *Command) Matches(word string) bool {
+	w := strings.ToLower(FoldWidth(word))
+	for _, n := range c.Names() {
+		if strings.ToLower(n) == w {
+			return true
+		}
+	}
+	return false
+}
+
+// Usage renders the usage line with the first configured prefix, e.g.
+// "/countdown（/解散倒计时） <时长> [原因…]".
+func (c *Command) Usage(prefix string, lang Lang, parents ...*Command) string {
+	var b strings.Builder
+	b.WriteString(prefix)
+	for _, p := range parents {
+		b.WriteString(p.Name)
+		b.WriteByte(' ')
+	}
+	b.WriteString(c.Name)
+	if len(c.Aliases) > 0 && lang != LangEN {
+		b.WriteString("（")
+		b.WriteString(prefix)
+		for _, p := range parents {
+			if len(p.Aliases) > 0 {
+				b.WriteString(p.Aliases[0])
+			} else {
+				b.WriteString(p.Name)
+			}
+			b.WriteByte(' ')
+		}
+		b.WriteString(c.Aliases[0])
+		b.WriteString("）")
+	}
+	for _, a := range c.Args {
+		b.WriteByte(' ')
+		label := a.Label.In(lang)
+		if label == "" {
+			label = a.Name
+		}
+		if len(a.Choices) > 0 {
+			label = strings.Join(a.Choices, "|")
+		}
+		if a.Kind == ArgRest {
+			label += "…"
+		}
+		if a.Optional {
+			b.WriteString("[" + label + "]")
+		} else {
+			b.WriteString("<" + label + ">")
+		}
+	}
+	if len(c.Subcommands) > 0 {
+		var subs []string
+		for _, s := range c.Subcommands {
+			subs = append(subs, s.Name)
+		}
+		if len(c.Args) > 0 || c.Run != nil {
+			b.WriteString(" | ")
+		} else {
+			b.WriteByte(' ')
+		}
+		b.WriteString(strings.Join(subs, "|"))
+	}
+	return b.String()
+}
+
+// Values are parsed arguments by name.
+type Values map[string]any
+
+// parseArgs checks tokens against the spec and converts them.
+func parseArgs(spec []Arg, toks []string) (Values, error) {
+	v := Values{}
+	i := 0
+	for ai, a := range spec {
+		if a.Kind == ArgRest {
+			if i >= len(toks) {
+				if !a.Optional {
+					return nil, &UsageError{Detail: "missing " + a.Name}
+				}
+				continue
+			}
+			v[a.Name] = strings.Join(toks[i:], " ")
+			i = len(toks)
+			continue
+		}
+		if i >= len(toks) {
+			if a.Optional {
+				continue
+			}
+			return nil, &UsageError{Detail: "missing " + a.Name}
+		}
+		tok := toks[i]
+		// An optional argument whose value does not parse is skipped when a
+		// later argument can take the token (e.g. "/countdown 原因" with an
+		// optional duration before it would be wrong, so we only skip for
+		// optional args that are followed by more spec).
+		val, err := convertArg(a, tok)
+		if err != nil {
+			if a.Optional && ai+1 < len(spec) {
+				continue
+			}
+			return nil, err
+		}
+		v[a.Name] = val
+		i++
+	}
+	if i < len(toks) {
+		return nil, &UsageError{Detail: fmt.Sprintf("unexpected %q", toks[i])}
+	}
+	return v, nil
+}
+
+func convertArg(a Arg, tok string) (any, error) {
+	switch a.Kind {
+	case ArgInt:
+		n, err := strconv.Atoi(FoldWidth(tok))
+		if err != nil {
+			return nil, &UsageError{Detail: fmt.Sprintf("%s: %q is not a number", a.Name, tok)}
+		}
+		return n, nil
+	case ArgDuration:
+		d, err := ParseDuration(tok)
+		if err != nil {
+			return nil, &UsageError{Detail: fmt.Sprintf("%s: %v", a.Name, err)}
+		}
+		return d, nil
+	default:
+		if len(a.Choices) > 0 {
+			w := strings.ToLower(FoldWidth(tok))
+			for _, c := range a.Choices {
+				if strings.ToLower(c) == w {
+					return c, nil
+				}
+			}
+			return nil, &UsageError{Detail: fmt.Sprintf("%s: %q is not one of %s", a.Name, tok, strings.Join(a.Choices, ", "))}
+		}
+		return tok, nil
+	}
+}
+
+// String returns a string argument, or "" when absent.
+func (v Values) String(name string) string {
+	s, _ := v[name].(string)
+	return s
+}
+
+// Int returns an int argument, or 0 when absent.
+func (v Values) Int(name string) int {
+	n, _ := v[name].(int)
+	return n
+}
+
+// Duration returns a duration argument, or 0 when absent.
+func (v Values) Duration(name string) time.Duration {
+	d, _ := v[name].(time.Duration)
+	return d
+}
+
+// Has reports whether the argument was given.
+func (v Values) Has(name string) bool {
+	_, ok := v[name]
+	return ok
+}

@@ -1,0 +1,705 @@
+package bot
+
+import (
+	"bytes"
+	"encoding"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole configuration: global settings, defaults for every
+// plugin and per-group overrides. It is immutable once loaded; a reload
+// builds a new Config and swaps it in.
+type Config struct {
+	// Language is the default reply language (zh or en).
+	Language Lang `yaml:"language"`
+	// Timezone names the zone for cron jobs, day boundaries and displayed times.
+	Timezone string `yaml:"timezone"`
+	// Platform is "wechat" (the real bot) or "sim" (the simulated platform).
+	Platform string `yaml:"platform"`
+	// DataDir holds the store, backups, exports and the login session.
+	DataDir string `yaml:"data_dir"`
+	// Operators are the remark names (set on the bot's phone) of the friends
+	// who operate the bot.
+	Operators []string `yaml:"operators"`
+	// CommandPrefixes start commands; full-width forms are accepted too.
+	CommandPrefixes []string `yaml:"command_prefixes"`
+	// ManageAllGroups manages every group the bot is in, not only those
+	// listed under groups.
+	ManageAllGroups bool `yaml:"manage_all_groups"`
+
+	Wechat    WechatConfig    `yaml:"wechat"`
+	Pacer     PacerConfig     `yaml:"pacer"`
+	Store     StoreConfig     `yaml:"store"`
+	Scheduler SchedulerConfig `yaml:"scheduler"`
+	Confirm   ConfirmConfig   `yaml:"confirm"`
+	Tasks     TasksConfig     `yaml:"tasks"`
+	Alerts    AlertsConfig    `yaml:"alerts"`
+	// MetricsListen serves Prometheus metrics on this address when set
+	// (e.g. 127.0.0.1:9464). Off by default.
+	MetricsListen string `yaml:"metrics_listen"`
+
+	Groups  []GroupEntry         `yaml:"groups"`
+	Plugins map[string]yaml.Node `yaml:"plugins"`
+	// Texts override user-visible texts by key ("welcome.greeting").
+	Texts map[string]Text `yaml:"texts"`
+
+	// Path is the file the config came from; Raw is its text as written
+	// (secrets still as ${VAR} placeholders), for export snapshots.
+	Path     string         `yaml:"-"`
+	Raw      []byte         `yaml:"-"`
+	Location *time.Location `yaml:"-"`
+
+	root      *yaml.Node
+	pluginCfg map[string][]any // plugin -> [global, group entry 0, 1, ...]
+	operators map[string]bool
+}
+
+// WechatConfig configures the web WeChat adapter.
+type WechatConfig struct {
+	// Mode is "desktop" (UOS; works for accounts refused with 1203) or "normal".
+	Mode string `yaml:"mode"`
+	// QRCodePNG also writes the login QR code as a PNG into the data dir.
+	QRCodePNG bool `yaml:"qrcode_png"`
+	// MemberRefresh is how often each managed group's member list is
+	// re-read to notice silent leaves (staggered across groups, paced).
+	MemberRefresh Duration `yaml:"member_refresh"`
+}
+
+// StoreConfig configures the store.
+type StoreConfig struct {
+	BatchSize  int      `yaml:"batch_size"`
+	BatchDelay Duration `yaml:"batch_delay"`
+	BackupKeep int      `yaml:"backup_keep"`
+	// BackupCron is when the daily backup runs.
+	BackupCron string `yaml:"backup_cron"`
+	// Retention purges message bodies older than this (0 keeps them forever).
+	Retention Duration `yaml:"retention"`
+}
+
+// SchedulerConfig configures timers.
+type SchedulerConfig struct {
+	// MissedGrace: a timer due less than this before start still counts as
+	// on time (start-up takes a moment).
+	MissedGrace Duration `yaml:"missed_grace"`
+}
+
+// ConfirmConfig configures one-time confirmation codes.
+type ConfirmConfig struct {
+	TTL Duration `yaml:"ttl"`
+}
+
+// TasksConfig configures operator tasks.
+type TasksConfig struct {
+	// Expire closes open tasks as expired after this long.
+	Expire Duration `yaml:"expire"`
+	// RemindAfter re-alerts operators about tasks open this long.
+	RemindAfter Duration `yaml:"remind_after"`
+}
+
+// AlertsConfig configures where alerts go besides operator DMs.
+type AlertsConfig struct {
+	// WebhookURL receives a JSON POST per alert; use ${ENV_VAR} for tokens.
+	WebhookURL string `yaml:"webhook_url"`
+	// WebhookFormat is "json" (generic), "wecom", "dingtalk" or "feishu".
+	WebhookFormat string `yaml:"webhook_format"`
+	// WebhookAlways also posts alerts while operators can be DMed.
+	WebhookAlways bool `yaml:"webhook_always"`
+}
+
+// GroupEntry selects groups by exact name or glob pattern and overrides
+// settings for them. The first matching entry applies.
+type GroupEntry struct {
+	Name    string `yaml:"name"`
+	Pattern string `yaml:"pattern"`
+	// Language overrides the reply language for these groups.
+	Language Lang `yaml:"language"`
+	// Retention overrides store.retention for these groups.
+	Retention *Duration            `yaml:"retention"`
+	Plugins   map[string]yaml.Node `yaml:"plugins"`
+}
+
+// Matches reports whether the entry selects a group named name.
+func (e GroupEntry) Matches(name string) bool {
+	if e.Name != "" {
+		return FoldWidth(e.Name) == FoldWidth(name)
+	}
+	return globMatch(FoldWidth(e.Pattern), FoldWidth(name))
+}
+
+// globMatch matches * (any run) and ? (one rune) against s.
+func globMatch(pattern, s string) bool {
+	p, t := []rune(pattern), []rune(s)
+	var pi, ti, star, mark = 0, 0, -1, 0
+	for ti < len(t) {
+		switch {
+		case pi < len(p) && (p[pi] == '?' || p[pi] == t[ti]):
+			pi++
+			ti++
+		case pi < len(p) && p[pi] == '*':
+			star, mark = pi, ti
+			pi++
+		case star >= 0:
+			pi = star + 1
+			mark++
+			ti = mark
+		default:
+			return false
+		}
+	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
+}
+
+// DefaultConfig returns the built-in defaults, which a config file overrides.
+func DefaultConfig() *Config {
+	return &Config{
+		Language:        LangZH,
+		Timezone:        "Asia/Shanghai",
+		Platform:        "wechat",
+		DataDir:         "data",
+		CommandPrefixes: []string{"/", "#"},
+		Wechat:          WechatConfig{Mode: "desktop", QRCodePNG: true, MemberRefresh: Duration(10 * time.Minute)},
+		Pacer:           DefaultPacerConfig(),
+		Store:           StoreConfig{BatchSize: 256, BatchDelay: Duration(20 * time.Millisecond), BackupKeep: 7, BackupCron: "30 4 * * *"},
+		Scheduler:       SchedulerConfig{MissedGrace: Duration(2 * time.Minute)},
+		Confirm:         ConfirmConfig{TTL: Duration(30 * time.Minute)},
+		Tasks:           TasksConfig{Expire: Duration(7 * 24 * time.Hour), RemindAfter: Duration(24 * time.Hour)},
+		Alerts:          AlertsConfig{WebhookFormat: "json"},
+	}
+}
+
+// ConfigError is a refused config: file, line and reason.
+type ConfigError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *ConfigError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// FieldError is a validation error for a config field, by dotted path
+// relative to the section being validated; the loader turns it into a
+// ConfigError with the line of that field.
+type FieldError struct {
+	Path string
+	Msg  string
+}
+
+func (e *FieldError) Error() string { return e.Path + ": " + e.Msg }
+
+// Validator is implemented by config structs (and plugins) that check
+// themselves.
+type Validator interface{ Validate() error }
+
+// Configurable plugins own a config section under plugins.<name>, and
+// per-group overrides under groups[].plugins.<name>. DefaultConfig returns
+// a new pointer to the plugin's config struct filled with its defaults.
+type Configurable interface {
+	DefaultConfig() any
+}
+
+// LoadConfig reads and validates the config file at path for the given
+// plugins. Any problem is a *ConfigError naming the file and line.
+func LoadConfig(path string, plugins []Plugin) (*Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &ConfigError{File: path, Msg: err.Error()}
+	}
+	return ParseConfig(path, raw, plugins)
+}
+
+var yamlLineRE = regexp.MustCompile(`line (\d+)`)
+
+func yamlErr(file string, err error) *ConfigError {
+	msg := err.Error()
+	line := 0
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = strings.TrimSpace(yamlLineRE.ReplaceAllString(msg, ""))
+		msg = strings.TrimPrefix(strings.TrimPrefix(msg, "yaml:"), ":")
+		msg = strings.TrimSpace(strings.TrimPrefix(msg, ":"))
+	}
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	return &ConfigError{File: file, Line: line, Msg: msg}
+}
+
+// ParseConfig parses and validates config text; file names it in errors.
+func ParseConfig(file string, raw []byte, plugins []Plugin) (*Config, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, yamlErr(file, err)
+	}
+	cfg := DefaultConfig()
+	cfg.Path, cfg.Raw = file, raw
+	if len(doc.Content) == 0 {
+		return nil, &ConfigError{File: file, Msg: "the file is empty"}
+	}
+	root := doc.Content[0]
+	if err := expandEnv(root); err != nil {
+		return nil, &ConfigError{File: file, Line: err.line, Msg: err.msg}
+	}
+	if err := checkKeys(root, reflect.TypeOf(cfg).Elem(), ""); err != nil {
+		return nil, &ConfigError{File: file, Line: err.line, Msg: err.msg}
+	}
+	if err := root.Decode(cfg); err != nil {
+		return nil, yamlErr(file, err)
+	}
+	cfg.root = root
+	if err := cfg.validate(plugins); err != nil {
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			return nil, ce
+		}
+		return nil, &ConfigError{File: file, Msg: err.Error()}
+	}
+	return cfg, nil
+}
+
+type nodeErr struct {
+	line int
+	msg  string
+}
+
+var envRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// expandEnv replaces ${NAME} in string scalars with the environment
+// variable, so secrets (webhook tokens) need not be written in the file.
+func expandEnv(n *yaml.Node) *nodeErr {
+	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "${") {
+		var missing string
+		n.Value = envRE.ReplaceAllStringFunc(n.Value, func(m string) string {
+			name := envRE.FindStringSubmatch(m)[1]
+			v, ok := os.LookupEnv(name)
+			if !ok && missing == "" {
+				missing = name
+			}
+			return v
+		})
+		if missing != "" {
+			return &nodeErr{line: n.Line, msg: fmt.Sprintf("environment variable %s is not set", missing)}
+		}
+	}
+	for _, c := range n.Content {
+		if err := expandEnv(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var (
+	nodeType            = reflect.TypeOf(yaml.Node{})
+	unmarshalerType     = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+	textUnmarshalerType = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
+)
+
+// checkKeys reports the first mapping key in n that t has no field for.
+// yaml.v3 only checks unknown keys when decoding a whole document with
+// KnownFields, which loses the lines of nested plugin sections, so the
+// check walks the node tree itself.
+func checkKeys(n *yaml.Node, t reflect.Type, path string) *nodeErr {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nodeType || reflect.PointerTo(t).Implements(unmarshalerType) || reflect.PointerTo(t).Implements(textUnmarshalerType) {
+		return nil
+	}
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+				return nil
+			}
+			return &nodeErr{line: n.Line, msg: fmt.Sprintf("%s must be a mapping", describePath(path))}
+		}
+		fields := yamlFields(t)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			f, ok := fields[k.Value]
+			if !ok {
+				return &nodeErr{line: k.Line, msg: fmt.Sprintf("unknown key %q in %s", k.Value, describePath(path))}
+			}
+			if err := checkKeys(v, f, joinPath(path, k.Value)); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if err := checkKeys(n.Content[i+1], t.Elem(), joinPath(path, n.Content[i].Value)); err != nil {
+					return err
+				}
+			}
+		}
+	case reflect.Slice:
+		if n.Kind == yaml.SequenceNode {
+			for i, c := range n.Content {
+				if err := checkKeys(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func describePath(p string) string {
+	if p == "" {
+		return "the top level"
+	}
+	return p
+}
+
+func joinPath(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "." + b
+}
+
+func yamlFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("yaml")
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "-" {
+			continue
+		}
+		if strings.Contains(opts, "inline") {
+			for k, v := range yamlFields(f.Type) {
+				out[k] = v
+			}
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+// nodeAt finds the node at a dotted path ("groups[1].plugins.welcome.window")
+// below n, returning the deepest node found.
+func nodeAt(n *yaml.Node, path string) *yaml.Node {
+	if n == nil || path == "" {
+		return n
+	}
+	for _, part := range strings.Split(path, ".") {
+		name, idx := part, -1
+		if i := strings.IndexByte(part, '['); i >= 0 && strings.HasSuffix(part, "]") {
+			name = part[:i]
+			idx, _ = strconv.Atoi(part[i+1 : len(part)-1])
+		}
+		if name != "" {
+			if n.Kind != yaml.MappingNode {
+				return n
+			}
+			found := false
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == name {
+					n, found = n.Content[i+1], true
+					break
+				}
+			}
+			if !found {
+				return n
+			}
+		}
+		if idx >= 0 {
+			if n.Kind != yaml.SequenceNode || idx >= len(n.Content) {
+				return n
+			}
+			n = n.Content[idx]
+		}
+	}
+	return n
+}
+
+func (c *Config) errAt(path, msg string) error {
+	line := 0
+	if n := nodeAt(c.root, path); n != nil {
+		line = n.Line
+	}
+	return &ConfigError{File: c.Path, Line: line, Msg: fmt.Sprintf("%s: %s", path, msg)}
+}
+
+// fieldErr converts err from a validator of the section at base.
+func (c *Config) fieldErr(base string, err error) error {
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		p := base
+		if fe.Path != "" {
+			p = joinPath(base, fe.Path)
+		}
+		return c.errAt(p, fe.Msg)
+	}
+	return c.errAt(base, err.Error())
+}
+
+func (c *Config) validate(plugins []Plugin) error {
+	if !c.Language.Valid() {
+		return c.errAt("language", fmt.Sprintf("%q is not zh or en", c.Language))
+	}
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return c.errAt("timezone", fmt.Sprintf("unknown time zone %q", c.Timezone))
+	}
+	c.Location = loc
+	if c.Platform != "wechat" && c.Platform != "sim" {
+		return c.errAt("platform", fmt.Sprintf("%q is not wechat or sim", c.Platform))
+	}
+	if c.Wechat.Mode != "desktop" && c.Wechat.Mode != "normal" {
+		return c.errAt("wechat.mode", fmt.Sprintf("%q is not desktop or normal", c.Wechat.Mode))
+	}
+	if len(c.CommandPrefixes) == 0 {
+		return c.errAt("command_prefixes", "at least one prefix is needed")
+	}
+	for i, p := range c.CommandPrefixes {
+		if p == "" || len([]rune(p)) != 1 {
+			return c.errAt(fmt.Sprintf("command_prefixes[%d]", i), fmt.Sprintf("%q must be a single character", p))
+		}
+		c.CommandPrefixes[i] = FoldWidth(p)
+	}
+	c.operators = map[string]bool{}
+	for i, op := range c.Operators {
+		op = strings.TrimSpace(op)
+		if op == "" {
+			return c.errAt(fmt.Sprintf("operators[%d]", i), "empty remark name")
+		}
+		c.operators[op] = true
+	}
+	if err := c.Pacer.Validate(); err != nil {
+		return c.fieldErr("", err)
+	}
+	if c.Store.BatchSize < 1 || c.Store.BatchDelay <= 0 || c.Store.BackupKeep < 1 {
+		return c.errAt("store", "batch_size, batch_delay and backup_keep must be positive")
+	}
+	if _, err := ParseCron(c.Store.BackupCron); err != nil {
+		return c.errAt("store.backup_cron", err.Error())
+	}
+	if c.Confirm.TTL < Duration(time.Minute) {
+		return c.errAt("confirm.ttl", "must be at least 1m")
+	}
+	switch c.Alerts.WebhookFormat {
+	case "json", "wecom", "dingtalk", "feishu":
+	default:
+		return c.errAt("alerts.webhook_format", fmt.Sprintf("%q is not json, wecom, dingtalk or feishu", c.Alerts.WebhookFormat))
+	}
+	if u := c.Alerts.WebhookURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		return c.errAt("alerts.webhook_url", "must be an http:// or https:// URL")
+	}
+	for i, g := range c.Groups {
+		p := fmt.Sprintf("groups[%d]", i)
+		if (g.Name == "") == (g.Pattern == "") {
+			return c.errAt(p, "give exactly one of name or pattern")
+		}
+		if g.Language != "" && !g.Language.Valid() {
+			return c.errAt(p+".language", fmt.Sprintf("%q is not zh or en", g.Language))
+		}
+	}
+	for key := range c.Texts {
+		if !strings.Contains(key, ".") {
+			return c.errAt("texts."+key, "text keys look like plugin.key")
+		}
+	}
+
+	byName := map[string]Plugin{}
+	for _, p := range plugins {
+		byName[p.Name()] = p
+	}
+	if nodeIsAt(c.root, "plugins") {
+		pn := nodeAt(c.root, "plugins")
+		for i := 0; i+1 < len(pn.Content); i += 2 {
+			name := pn.Content[i]
+			if _, ok := byName[name.Value]; !ok {
+				return &ConfigError{File: c.Path, Line: name.Line, Msg: fmt.Sprintf("plugins: no plugin named %q", name.Value)}
+			}
+		}
+	}
+	c.pluginCfg = map[string][]any{}
+	for _, p := range plugins {
+		cp, ok := p.(Configurable)
+		if !ok {
+			continue
+		}
+		name := p.Name()
+		global, err := c.decodePlugin(cp, "plugins."+name, nil)
+		if err != nil {
+			return err
+		}
+		list := []any{global}
+		for i, g := range c.Groups {
+			path := fmt.Sprintf("groups[%d].plugins.%s", i, name)
+			v := global
+			if _, has := g.Plugins[name]; has {
+				v, err = c.decodePlugin(cp, "plugins."+name, &path)
+				if err != nil {
+					return err
+				}
+			}
+			list = append(list, v)
+		}
+		c.pluginCfg[name] = list
+	}
+	for i, g := range c.Groups {
+		for name := range g.Plugins {
+			if _, ok := byName[name]; !ok {
+				return c.errAt(fmt.Sprintf("groups[%d].plugins.%s", i, name), fmt.Sprintf("no plugin named %q", name))
+			}
+		}
+	}
+	return nil
+}
+
+// decodePlugin builds a plugin's config: defaults, then the global section,
+// then the group override at groupPath (if any), then validates it.
+func (c *Config) decodePlugin(cp Configurable, globalPath string, groupPath *string) (any, error) {
+	v := cp.DefaultConfig()
+	layers := []string{globalPath}
+	if groupPath != nil {
+		layers = append(layers, *groupPath)
+	}
+	for _, path := range layers {
+		if !nodeIsAt(c.root, path) {
+			continue
+		}
+		n := nodeAt(c.root, path)
+		if err := checkKeys(n, reflect.TypeOf(v), path); err != nil {
+			return nil, &ConfigError{File: c.Path, Line: err.line, Msg: err.msg}
+		}
+		if err := n.Decode(v); err != nil {
+			return nil, yamlErr(c.Path, err)
+		}
+	}
+	if val, ok := v.(Validator); ok {
+		base := globalPath
+		if groupPath != nil {
+			base = *groupPath
+		}
+		if err := val.Validate(); err != nil {
+			return nil, c.fieldErr(base, err)
+		}
+	}
+	return v, nil
+}
+
+// nodeIsAt reports whether the full path exists (nodeAt returns the
+// deepest node found, which may be a parent).
+func nodeIsAt(root *yaml.Node, path string) bool {
+	n := root
+	for _, part := range strings.Split(path, ".") {
+		name, idx := part, -1
+		if i := strings.IndexByte(part, '['); i >= 0 {
+			name = part[:i]
+			idx, _ = strconv.Atoi(part[i+1 : len(part)-1])
+		}
+		if n.Kind != yaml.MappingNode {
+			return false
+		}
+		found := false
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == name {
+				n, found = n.Content[i+1], true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+		if idx >= 0 {
+			if n.Kind != yaml.SequenceNode || idx >= len(n.Content) {
+				return false
+			}
+			n = n.Content[idx]
+		}
+	}
+	return true
+}
+
+// EntryFor returns the index of the first group entry matching name, or -1.
+func (c *Config) EntryFor(name string) int {
+	for i, g := range c.Groups {
+		if g.Matches(name) {
+			return i
+		}
+	}
+	return -1
+}
+
+// Manages reports whether a group with this name is managed.
+func (c *Config) Manages(name string) bool {
+	return c.ManageAllGroups || c.EntryFor(name) >= 0
+}
+
+// PluginConfig returns the plugin's effective config for a group named
+// groupName ("" for the global section), or nil if the plugin has none.
+func (c *Config) PluginConfig(plugin, groupName string) any {
+	list := c.pluginCfg[plugin]
+	if len(list) == 0 {
+		return nil
+	}
+	if groupName != "" {
+		if i := c.EntryFor(groupName); i >= 0 {
+			return list[i+1]
+		}
+	}
+	return list[0]
+}
+
+// LangFor returns the reply language for a group named groupName.
+func (c *Config) LangFor(groupName string) Lang {
+	if groupName != "" {
+		if i := c.EntryFor(groupName); i >= 0 && c.Groups[i].Language != "" {
+			return c.Groups[i].Language
+		}
+	}
+	return c.Language
+}
+
+// RetentionFor returns the body retention for a group (0: keep forever).
+func (c *Config) RetentionFor(groupName string) time.Duration {
+	if i := c.EntryFor(groupName); i >= 0 && c.Groups[i].Retention != nil {
+		return c.Groups[i].Retention.D()
+	}
+	return c.Store.Retention.D()
+}
+
+// IsOperator reports whether a remark name is a configured operator.
+func (c *Config) IsOperator(remark string) bool {
+	return remark != "" && c.operators[strings.TrimSpace(remark)]
+}
+
+// Redacted returns the config text as written, which keeps secrets as
+// ${VAR} placeholders, for archive snapshots. Literal webhook URLs are
+// masked.
+func (c *Config) Redacted() []byte {
+	out := c.Raw
+	if u := c.Alerts.WebhookURL; u != "" && bytes.Contains(out, []byte(u)) {
+		out = bytes.ReplaceAll(out, []byte(u), []byte("<redacted>"))
+	}
+	return out
+}

@@ -1,0 +1,50 @@
+package bot
+
+import (
+	"errors"
+	"fmt"
+)
+
+// UserError is an error meant for the person who typed a command: it
+// carries a code and a message in the user's language. Anything else a
+// handler returns is logged with context and the user sees a short
+// "internal error" reply.
+type UserError struct {
+	Code string
+	// Text is the reply, already in the asker's language.
+	Text string
+	Err  error
+}
+
+func (e *UserError) Error() string {
+	if e.Err != nil {
+		return e.Code + ": " + e.Text + ": " + e.Err.Error()
+	}
+	return e.Code + ": " + e.Text
+}
+
+func (e *UserError) Unwrap() error { return e.Err }
+
+// Errorf returns a UserError with the given code and formatted text.
+func Errorf(code, format string, args ...any) error {
+	return &UserError{Code: code, Text: fmt.Sprintf(format, args...)}
+}
+
+// AsUserError extracts a UserError from err's chain.
+func AsUserError(err error) (*UserError, bool) {
+	var ue *UserError
+	if errors.As(err, &ue) {
+		return ue, true
+	}
+	return nil, false
+}
+
+// ErrUsage is wrapped by argument errors; the router answers it with the
+// command's usage line.
+var ErrUsage = errors.New("wrong arguments")
+
+// UsageError is returned by argument parsing; Detail says what was wrong.
+type UsageError struct{ Detail string }
+
+func (e *UsageError) Error() string { return "usage: " + e.Detail }
+func (e *UsageError) Unwrap() error { return ErrUsage }
