@@ -22,8 +22,10 @@ func (c *testPluginConfig) Validate() error {
 	return nil
 }
 
-func (testPlugin) Name() string       { return "welcome" }
-func (testPlugin) DefaultConfig() any { return &testPluginConfig{Enabled: true, Window: Duration(30 * time.Second)} }
+func (testPlugin) Name() string { return "welcome" }
+func (testPlugin) DefaultConfig() any {
+	return &testPluginConfig{Enabled: true, Window: Duration(30 * time.Second)}
+}
 
 func TestParseConfigOverrides(t *testing.T) {
 	src := `

@@ -37,7 +37,9 @@ func (w *WebLikePlatform) SendFile(ctx context.Context, to bot.Target, f bot.Fil
 }
 
 // Groups implements bot.Platform.
-func (w *WebLikePlatform) Groups(ctx context.Context) ([]bot.GroupInfo, error) { return w.p.Groups(ctx) }
+func (w *WebLikePlatform) Groups(ctx context.Context) ([]bot.GroupInfo, error) {
+	return w.p.Groups(ctx)
+}
 
 // Members implements bot.Platform.
 func (w *WebLikePlatform) Members(ctx context.Context, g bot.GroupID) ([]bot.Member, error) {
