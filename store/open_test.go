@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -65,7 +66,7 @@ func TestOpenCreatesPrivateFiles(t *testing.T) {
 	}
 }
 
-func TestOpenTightensPermissions(t *testing.T) {
+func TestOpenTightensFilePermissionsAndWarnsAboutDir(t *testing.T) {
 	dir := t.TempDir()
 	db := openTest(t, dir, testOptions(t, newClock()))
 	if err := db.Close(); err != nil {
@@ -78,14 +79,25 @@ func TestOpenTightensPermissions(t *testing.T) {
 	if err := os.Chmod(path, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	openTest(t, dir, testOptions(t, newClock()))
-	for p, want := range map[string]os.FileMode{dir: 0o700, path: 0o600} {
+	var logs bytes.Buffer
+	opts := testOptions(t, newClock())
+	opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	openTest(t, dir, opts)
+	for p, want := range map[string]os.FileMode{dir: 0o755, path: 0o600} {
 		st, err := os.Stat(p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got := st.Mode().Perm(); got != want {
 			t.Errorf("%s: mode %v after Open, want %v", p, got, want)
+		}
+	}
+	for _, want := range []string{
+		`level=WARN msg="data directory is open to other users; the database holds private messages" path=` + dir,
+		`level=WARN msg="permissions tightened" path=` + path + ` old_mode=-rw-r--r-- new_mode=-rw-------`,
+	} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logs.String())
 		}
 	}
 }

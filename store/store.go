@@ -239,7 +239,10 @@ func Open(dir string, opts Options) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	tightenPerm(log, dir, 0o700)
+	// The directory may be shared with other things (it is the operator's
+	// choice), so it only gets a warning; the files in it are ours and
+	// are tightened.
+	warnPerm(log, dir, 0o700)
 
 	lock, err := lockDir(dir, opts.LockTimeout)
 	if err != nil {
@@ -488,6 +491,14 @@ func tightenPerm(log *slog.Logger, path string, want os.FileMode) {
 		return
 	}
 	log.Warn("permissions tightened", "path", path, "old_mode", mode.String(), "new_mode", want.String())
+}
+
+// warnPerm warns when path is readable or writable by others.
+func warnPerm(log *slog.Logger, path string, want os.FileMode) {
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&^want != 0 {
+		log.Warn("data directory is open to other users; the database holds private messages",
+			"path", path, "mode", st.Mode().Perm().String(), "suggested_mode", want.String())
+	}
 }
 
 // syncDir fsyncs a directory so a rename in it is durable.
