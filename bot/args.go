@@ -63,7 +63,7 @@ func Tokenize(s string) ([]string, error) {
 		}
 	}
 	if close != 0 {
-		return nil, &UsageError{Detail: "missing closing quote " + string(close)}
+		return nil, usagef("引号 %s 没有闭合", "missing closing quote %s", string(close))
 	}
 	if inTok {
 		out = append(out, cur.String())
@@ -119,7 +119,7 @@ var durationUnits = []struct {
 	{"周", 7 * 24 * time.Hour}, {"w", 7 * 24 * time.Hour},
 	{"天", 24 * time.Hour}, {"日", 24 * time.Hour}, {"d", 24 * time.Hour},
 	{"个小时", time.Hour}, {"小时", time.Hour}, {"个钟头", time.Hour}, {"钟头", time.Hour}, {"时", time.Hour}, {"h", time.Hour},
-	{"分钟", time.Minute}, {"分", time.Minute}, {"min", time.Minute}, {"m", time.Minute},
+	{"分钟", time.Minute}, {"分", time.Minute}, {"ms", time.Millisecond}, {"min", time.Minute}, {"m", time.Minute},
 	{"秒钟", time.Second}, {"秒", time.Second}, {"s", time.Second},
 }
 

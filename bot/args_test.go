@@ -58,6 +58,7 @@ func TestParseDuration(t *testing.T) {
 		{"1w2d", 9 * day, false},
 		{"2h30m", 150 * time.Minute, false},
 		{"90s", 90 * time.Second, false},
+		{"1500ms", 1500 * time.Millisecond, false},
 		{"10min", 10 * time.Minute, false},
 		{"3天", 3 * day, false},
 		{"3日", 3 * day, false},
@@ -181,7 +182,8 @@ func TestExtractGroupFlag(t *testing.T) {
 		{[]string{"3d", "--group", "技术 群"}, []string{"3d"}, "技术 群"},
 		{[]string{"--group=读书会", "status"}, []string{"status"}, "读书会"},
 		{[]string{"-g", "读书会"}, []string{}, "读书会"},
-		{[]string{"3d", "@notfirst"}, []string{"3d", "@notfirst"}, ""},
+		{[]string{"add", "@技术群", "小A"}, []string{"add", "小A"}, "技术群"},
+		{[]string{"@技术群", "@小A"}, []string{"@小A"}, "技术群"},
 	}
 	for _, tt := range tests {
 		rest, name, err := extractGroupFlag(tt.in)

@@ -2,8 +2,7 @@ package bot
 
 import (
 	"context"
-	"fmt"
-	"strconv"
+		"strconv"
 	"strings"
 	"time"
 )
@@ -121,7 +120,11 @@ func (c *Command) Usage(prefix string, lang Lang, parents ...*Command) string {
 	if len(c.Subcommands) > 0 {
 		var subs []string
 		for _, s := range c.Subcommands {
-			subs = append(subs, s.Name)
+			if lang != LangEN && len(s.Aliases) > 0 {
+				subs = append(subs, s.Aliases[0])
+			} else {
+				subs = append(subs, s.Name)
+			}
 		}
 		if len(c.Args) > 0 || c.Run != nil {
 			b.WriteString(" | ")
@@ -144,7 +147,7 @@ func parseArgs(spec []Arg, toks []string) (Values, error) {
 		if a.Kind == ArgRest {
 			if i >= len(toks) {
 				if !a.Optional {
-					return nil, &UsageError{Detail: "missing " + a.Name}
+					return nil, missingArg(a)
 				}
 				continue
 			}
@@ -156,15 +159,12 @@ func parseArgs(spec []Arg, toks []string) (Values, error) {
 			if a.Optional {
 				continue
 			}
-			return nil, &UsageError{Detail: "missing " + a.Name}
+			return nil, missingArg(a)
 		}
-		tok := toks[i]
-		// An optional argument whose value does not parse is skipped when a
-		// later argument can take the token (e.g. "/countdown 原因" with an
-		// optional duration before it would be wrong, so we only skip for
-		// optional args that are followed by more spec).
-		val, err := convertArg(a, tok)
+		val, err := convertArg(a, toks[i])
 		if err != nil {
+			// An optional argument that does not parse is skipped when a
+			// later argument can take the token.
 			if a.Optional && ai+1 < len(spec) {
 				continue
 			}
@@ -174,9 +174,20 @@ func parseArgs(spec []Arg, toks []string) (Values, error) {
 		i++
 	}
 	if i < len(toks) {
-		return nil, &UsageError{Detail: fmt.Sprintf("unexpected %q", toks[i])}
+		return nil, usagef("多余的参数“%s”", "unexpected %q", toks[i])
 	}
 	return v, nil
+}
+
+func argLabel(a Arg, lang Lang) string {
+	if l := a.Label.In(lang); l != "" {
+		return l
+	}
+	return a.Name
+}
+
+func missingArg(a Arg) error {
+	return &UsageError{Detail: Text{ZH: "缺少<" + argLabel(a, LangZH) + ">", EN: "missing <" + argLabel(a, LangEN) + ">"}}
 }
 
 func convertArg(a Arg, tok string) (any, error) {
@@ -184,13 +195,13 @@ func convertArg(a Arg, tok string) (any, error) {
 	case ArgInt:
 		n, err := strconv.Atoi(FoldWidth(tok))
 		if err != nil {
-			return nil, &UsageError{Detail: fmt.Sprintf("%s: %q is not a number", a.Name, tok)}
+			return nil, usagef("“%s”不是数字", "%q is not a number", tok)
 		}
 		return n, nil
 	case ArgDuration:
 		d, err := ParseDuration(tok)
 		if err != nil {
-			return nil, &UsageError{Detail: fmt.Sprintf("%s: %v", a.Name, err)}
+			return nil, usagef("“%s”不是有效的时长，请写成 3天、2小时、30分钟 或 3d、2h、30m", "%q is not a duration; write 3d, 2h or 30m", tok)
 		}
 		return d, nil
 	default:
@@ -201,7 +212,7 @@ func convertArg(a Arg, tok string) (any, error) {
 					return c, nil
 				}
 			}
-			return nil, &UsageError{Detail: fmt.Sprintf("%s: %q is not one of %s", a.Name, tok, strings.Join(a.Choices, ", "))}
+			return nil, usagef("“%s”不是可选值（%s）", "%q is not one of %s", tok, strings.Join(a.Choices, ", "))
 		}
 		return tok, nil
 	}

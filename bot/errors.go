@@ -43,8 +43,13 @@ func AsUserError(err error) (*UserError, bool) {
 // command's usage line.
 var ErrUsage = errors.New("wrong arguments")
 
-// UsageError is returned by argument parsing; Detail says what was wrong.
-type UsageError struct{ Detail string }
+// UsageError is returned by argument parsing; Detail says what was
+// wrong, in both languages.
+type UsageError struct{ Detail Text }
 
-func (e *UsageError) Error() string { return "usage: " + e.Detail }
+func (e *UsageError) Error() string { return "usage: " + e.Detail.In(LangEN) }
+
+func usagef(zh, en string, args ...any) *UsageError {
+	return &UsageError{Detail: Text{ZH: fmt.Sprintf(zh, args...), EN: fmt.Sprintf(en, args...)}}
+}
 func (e *UsageError) Unwrap() error { return ErrUsage }

@@ -180,6 +180,10 @@ func (rt *Runtime) dispatchCommand(ctx context.Context, ev *Event) bool {
 
 	defer func() {
 		if p := recover(); p != nil {
+			rt.mu.Lock()
+			rt.counters.Panics++
+			rt.lastErr, rt.lastErrAt = fmt.Sprintf("command %s panicked: %v", cmd.Name, p), rt.clock.Now()
+			rt.mu.Unlock()
 			log.Error("command panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			call.Reply(ctx, rt.text("", call.Lang, "router.internal", nil))
 		}
@@ -282,14 +286,15 @@ func (rt *Runtime) dispatchCommand(ctx context.Context, ev *Event) bool {
 
 func (rt *Runtime) usageReply(c *Call, err error) string {
 	var ue *UsageError
-	if errors.As(err, &ue) && ue.Detail != "" {
-		return rt.text("", c.Lang, "router.usage_detail", map[string]string{"detail": ue.Detail, "usage": c.Usage()})
+	if errors.As(err, &ue) && ue.Detail.In(c.Lang) != "" {
+		return rt.text("", c.Lang, "router.usage_detail", map[string]string{"detail": ue.Detail.In(c.Lang), "usage": c.Usage()})
 	}
 	return rt.text("", c.Lang, "router.usage", map[string]string{"usage": c.Usage()})
 }
 
-// extractGroupFlag removes "--group NAME" / "-g NAME" / a leading "@NAME"
-// from toks and returns the name.
+// extractGroupFlag removes "--group NAME" / "-g NAME" / the first "@NAME"
+// token from toks and returns the name. Only DMs use it: there the first
+// @-token names the group ("/countdown @技术群 3d", "/admin add @技术群 小A").
 func extractGroupFlag(toks []string) ([]string, string, error) {
 	out := toks[:0:0]
 	name := ""
@@ -298,13 +303,13 @@ func extractGroupFlag(toks []string) ([]string, string, error) {
 		switch {
 		case t == "--group" || t == "-g" || t == "--群":
 			if i+1 >= len(toks) {
-				return nil, "", &UsageError{Detail: "--group needs a group name"}
+				return nil, "", usagef("--group 后面要写群名", "--group needs a group name")
 			}
 			name = toks[i+1]
 			i++
 		case strings.HasPrefix(t, "--group="):
 			name = toks[i][len("--group="):]
-		case i == 0 && strings.HasPrefix(t, "@") && len(t) > 1:
+		case name == "" && strings.HasPrefix(t, "@") && len(t) > 1:
 			name = strings.TrimPrefix(strings.TrimPrefix(toks[i], "@"), "＠")
 		default:
 			out = append(out, toks[i])

@@ -416,6 +416,14 @@ func (rt *Runtime) onLogin(ctx context.Context, ev *Event) {
 	}
 	rt.syncGroups(ctx)
 	rt.refreshFriends(ctx, true)
+	for _, g := range rt.ManagedGroups() {
+		if g.Gone || !g.BotPresent {
+			continue
+		}
+		if err := rt.SyncMembers(ctx, g.ID); err != nil {
+			rt.log.Warn("members not synced at login", "group_id", string(g.ID), "err", err)
+		}
+	}
 	if wasUp {
 		rt.Alert(ctx, Alert{Kind: AlertReconnected, Text: rt.text("", rt.Config().Language, "alert.reconnected", map[string]string{"reason": ev.Reason})})
 	}
@@ -445,6 +453,70 @@ func (rt *Runtime) syncGroups(ctx context.Context) {
 			rt.putGroup(ctx, g)
 		}
 	}
+}
+
+// SyncMembers reconciles the store's members of g with the platform's
+// list. Unknown people are added without a join event (the bot cannot tell
+// whether they joined while it was away or were there before it first
+// looked); people the store has as present but the platform no longer
+// lists left while the bot was away, and a left event is handled for them
+// so statistics and tasks see it.
+func (rt *Runtime) SyncMembers(ctx context.Context, g GroupID) error {
+	list, err := rt.platform.Members(ctx, g)
+	if err != nil {
+		return err
+	}
+	stored, err := rt.store.Members(ctx, g)
+	if err != nil {
+		return err
+	}
+	now := rt.clock.Now()
+	byID := make(map[UserID]MemberRecord, len(stored))
+	for _, m := range stored {
+		byID[m.User] = m
+	}
+	listed := make(map[UserID]bool, len(list))
+	var put []MemberRecord
+	for _, m := range list {
+		listed[m.ID] = true
+		rec, ok := byID[m.ID]
+		switch {
+		case !ok:
+			rec = MemberRecord{Group: g, User: m.ID, Nick: m.Nick, Card: m.Card, Present: true, FirstSeen: now}
+		case !rec.Present || rec.Nick != m.Nick || rec.Card != m.Card:
+			rec.Present, rec.Nick, rec.Card = true, m.Nick, m.Card
+		default:
+			continue
+		}
+		put = append(put, rec)
+	}
+	if len(put) > 0 {
+		if err := rt.store.PutMembers(ctx, put); err != nil {
+			return err
+		}
+	}
+	rt.mu.Lock()
+	if rt.names[g] == nil {
+		rt.names[g] = map[UserID][2]string{}
+	}
+	for _, m := range list {
+		rt.names[g][m.ID] = [2]string{m.Nick, m.Card}
+	}
+	rt.mu.Unlock()
+	if rec, ok := rt.GroupRecord(g); ok && rec.MemberCount != len(list) {
+		rec.MemberCount = len(list)
+		rt.putGroup(ctx, rec)
+	}
+	var gone []Member
+	for _, m := range stored {
+		if m.Present && !listed[m.User] && m.User != SelfID {
+			gone = append(gone, Member{ID: m.User, Nick: m.Nick, Card: m.Card})
+		}
+	}
+	if len(gone) > 0 {
+		rt.Handle(ctx, Event{Kind: EventMemberLeft, Time: now, Group: g, Members: gone, Reason: "not listed at login"})
+	}
+	return nil
 }
 
 // touchGroup returns the group's record, creating it when new and
@@ -865,4 +937,12 @@ func (rt *Runtime) LastError() (string, time.Time) {
 		return "send: " + s.LastErr, s.LastErrAt
 	}
 	return rt.lastErr, rt.lastErrAt
+}
+
+// Abandon drops the runtime without any shutdown work, as if the process
+// had been killed: timers and cron jobs stop, plugins are not stopped, the
+// online session is left open (the next start closes it as a crash).
+func (rt *Runtime) Abandon() {
+	_ = rt.sched.stop(context.Background())
+	rt.cancel()
 }

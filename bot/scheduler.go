@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -263,7 +264,20 @@ func (s *Scheduler) fire(id string) {
 // at persists and arms a timer for owner.
 func (s *Scheduler) at(ctx context.Context, owner string, spec TimerSpec) (string, error) {
 	if spec.ID == "" {
-		spec.ID = fmt.Sprintf("%s/%s/%d-%s", owner, spec.Kind, s.rt.clock.Now().UnixNano(), randomSuffix())
+		// Sequential ids are short enough to type ("/remind cancel 3") and
+		// keep golden scenarios deterministic.
+		var seq int
+		err := s.rt.store.KV(runtimeNS).Update(ctx, "timer/seq", func(old []byte) ([]byte, error) {
+			if old != nil {
+				seq, _ = strconv.Atoi(string(old))
+			}
+			seq++
+			return []byte(strconv.Itoa(seq)), nil
+		})
+		if err != nil {
+			return "", fmt.Errorf("timer id: %w", err)
+		}
+		spec.ID = fmt.Sprintf("%s/%s/%d", owner, spec.Kind, seq)
 	}
 	if spec.Missed == 0 {
 		spec.Missed = MissedRun

@@ -84,6 +84,7 @@ type Platform struct {
 	busy     bool
 	online   bool
 	msgSeq   int
+	onAction func(Action)
 }
 
 // New returns an empty world whose bot account is nicknamed selfNick.
@@ -449,7 +450,18 @@ func (p *Platform) record(a Action) error {
 	a.Time = p.now()
 	a.Err = p.failure(a.Kind)
 	p.actions = append(p.actions, a)
+	if p.onAction != nil {
+		p.onAction(a)
+	}
 	return a.Err
+}
+
+// OnAction sets a callback for every action as it happens (the live sim
+// console prints them). It runs with the platform locked: do not call back.
+func (p *Platform) OnAction(f func(Action)) {
+	p.mu.Lock()
+	p.onAction = f
+	p.mu.Unlock()
 }
 
 func (p *Platform) targetName(to bot.Target) (string, error) {
@@ -516,7 +528,7 @@ func (p *Platform) Groups(ctx context.Context) ([]bot.GroupInfo, error) {
 	var out []bot.GroupInfo
 	for _, g := range p.groups {
 		if g.BotIn && !g.Gone {
-			out = append(out, bot.GroupInfo{ID: g.ID, Name: g.Name, MemberCount: len(g.Members) + 1})
+			out = append(out, bot.GroupInfo{ID: g.ID, Name: g.Name, MemberCount: len(g.Members)})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })

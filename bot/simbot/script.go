@@ -1,0 +1,243 @@
+package simbot
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/qunguan/qunguan/bot"
+	"github.com/qunguan/qunguan/bot/sim"
+)
+
+// A scenario file has sections, each opened by a line "-- name --":
+//
+//	-- world.yaml --   the sim world (optional; DefaultWorld otherwise)
+//	-- config.yaml --  the config (optional; DefaultConfig otherwise)
+//	-- options --      "weblike" (no kick/dissolve), "nologin"
+//	-- script --       the script, with expectations
+//
+// Script lines:
+//
+//	alice@技术交流群: 大家好          alice says this in the group
+//	dm alice: /help                   alice DMs the bot
+//	owner: /status                    the owner types in File Transfer
+//	+bob,carol@技术交流群 [by alice]  they join (invited by alice)
+//	-bob@技术交流群                   bob leaves
+//	image alice@技术交流群 a.png      alice sends a picture (also: file)
+//	rename 技术交流群 -> 新名字 [by alice]
+//	removebot 技术交流群 [by alice]   a human removes the bot
+//	dissolve 技术交流群               a human dissolves the group
+//	friend-request erin: 加群         a stranger asks to be a friend
+//	nick alice -> 王老师              alice changes her nickname
+//	card 技术交流群 alice 小A          alice sets her group card
+//	advance 3d                        time passes (timers fire)
+//	fail send_text rate_limited|network|offline|unsupported
+//	login | logout REASON
+//	stop | start | restart | crash    stop the bot (graceful), start it,
+//	                                  both; crash stops without shutdown
+//	audit [N]                         print the last N audit actions and
+//	                                  whether the chain verifies
+//	# comment
+//
+// After each line come the expected actions, one per line, starting with
+// "> "; multi-line texts continue on lines starting with ">   ". Running
+// with -update rewrites them from what the bot actually did.
+type Scenario struct {
+	Path     string
+	Sections map[string]string
+	order    []string
+}
+
+var sectionRE = regexp.MustCompile(`(?m)^-- ([^ ].*?) --$`)
+
+// ParseScenario splits a scenario file into sections.
+func ParseScenario(path string, data []byte) (*Scenario, error) {
+	s := &Scenario{Path: path, Sections: map[string]string{}}
+	text := string(data)
+	locs := sectionRE.FindAllStringSubmatchIndex(text, -1)
+	if len(locs) == 0 {
+		return nil, fmt.Errorf("%s: no sections", path)
+	}
+	for i, loc := range locs {
+		name := text[loc[2]:loc[3]]
+		end := len(text)
+		if i+1 < len(locs) {
+			end = locs[i+1][0]
+		}
+		body := text[loc[1]:end]
+		body = strings.TrimPrefix(body, "\n")
+		s.Sections[name] = body
+		s.order = append(s.order, name)
+	}
+	if _, ok := s.Sections["script"]; !ok {
+		return nil, fmt.Errorf("%s: no -- script -- section", path)
+	}
+	return s, nil
+}
+
+// Format renders the scenario back with a new script section.
+func (s *Scenario) Format(script string) []byte {
+	var b strings.Builder
+	for _, name := range s.order {
+		fmt.Fprintf(&b, "-- %s --\n", name)
+		body := s.Sections[name]
+		if name == "script" {
+			body = script
+		}
+		b.WriteString(body)
+		if !strings.HasSuffix(body, "\n") {
+			b.WriteString("\n")
+		}
+	}
+	return []byte(b.String())
+}
+
+// FormatActions renders actions as expectation lines.
+func FormatActions(as []sim.Action) string {
+	var b strings.Builder
+	for _, a := range as {
+		head := a.Kind + " " + a.To
+		if len(a.Users) > 0 {
+			head += " [" + strings.Join(a.Users, ", ") + "]"
+		}
+		if a.Err != nil {
+			head += " (error: " + a.Err.Error() + ")"
+		}
+		lines := strings.Split(a.Text, "\n")
+		switch {
+		case a.Text == "":
+			b.WriteString("> " + head + "\n")
+		case len(lines) == 1:
+			b.WriteString("> " + head + ": " + a.Text + "\n")
+		default:
+			b.WriteString("> " + head + ":\n")
+			for _, l := range lines {
+				b.WriteString(">   " + l + "\n")
+			}
+		}
+	}
+	return b.String()
+}
+
+var (
+	sayRE    = regexp.MustCompile(`^([^@:：\s]+)@([^:：]+)[:：] ?(.*)$`)
+	joinRE   = regexp.MustCompile(`^([+-])([^@]+)@(\S+)(?: by (\S+))?$`)
+	mediaRE  = regexp.MustCompile(`^(image|file) ([^@]+)@(\S+) (\S+)$`)
+	dmRE     = regexp.MustCompile(`^dm ([^:：]+)[:：] ?(.*)$`)
+	ownerRE  = regexp.MustCompile(`^owner[:：] ?(.*)$`)
+	renameRE = regexp.MustCompile(`^rename (\S+) -> (\S+)(?: by (\S+))?$`)
+)
+
+// Step runs one script line and returns the bot's actions as expectation lines.
+func (b *Bot) Step(line string) (string, error) {
+	p := b.Sim
+	fields := strings.Fields(line)
+	switch {
+	case fields[0] == "advance" && len(fields) == 2:
+		d, err := bot.ParseDuration(fields[1])
+		if err != nil {
+			return "", err
+		}
+		b.Advance(d)
+	case fields[0] == "login":
+		p.Login()
+	case fields[0] == "logout":
+		p.Logout(strings.TrimSpace(strings.TrimPrefix(line, "logout")))
+	case fields[0] == "stop":
+		if err := b.StopBot(); err != nil {
+			return "", err
+		}
+	case fields[0] == "start":
+		if err := b.StartBot(); err != nil {
+			return "", err
+		}
+		p.Login()
+	case fields[0] == "restart":
+		if err := b.Restart(); err != nil {
+			return "", err
+		}
+	case fields[0] == "crash":
+		b.Crash()
+	case fields[0] == "fail" && len(fields) == 3:
+		errs := map[string]error{"rate_limited": bot.ErrRateLimited, "network": bot.ErrNetwork, "offline": bot.ErrOffline, "unsupported": bot.ErrUnsupported}
+		e, ok := errs[fields[2]]
+		if !ok {
+			return "", fmt.Errorf("unknown failure %q", fields[2])
+		}
+		p.FailNext(fields[1], e)
+	case fields[0] == "audit":
+		n := 5
+		if len(fields) > 1 {
+			fmt.Sscan(fields[1], &n)
+		}
+		return b.auditSummary(n)
+	case fields[0] == "nick" && len(fields) == 4 && fields[2] == "->":
+		p.SetNick(fields[1], fields[3])
+	case fields[0] == "card" && len(fields) == 4:
+		p.SetCard(fields[1], fields[2], fields[3])
+	case fields[0] == "removebot" && len(fields) >= 2:
+		by := "someone"
+		if len(fields) == 4 && fields[2] == "by" {
+			by = fields[3]
+		}
+		p.RemoveBot(fields[1], by)
+	case fields[0] == "dissolve" && len(fields) == 2:
+		p.DissolveByHuman(fields[1])
+	case fields[0] == "friend-request":
+		rest := strings.TrimSpace(strings.TrimPrefix(line, "friend-request"))
+		nick, text, _ := strings.Cut(rest, ":")
+		p.FriendRequest(strings.TrimSpace(nick), strings.TrimSpace(text))
+	case renameRE.MatchString(line):
+		m := renameRE.FindStringSubmatch(line)
+		p.RenameBy(m[1], m[3], m[2])
+	case mediaRE.MatchString(line):
+		m := mediaRE.FindStringSubmatch(line)
+		typ := bot.MsgImage
+		if m[1] == "file" {
+			typ = bot.MsgFile
+		}
+		p.SendMedia(m[3], m[2], typ, m[4], "")
+	case dmRE.MatchString(line):
+		m := dmRE.FindStringSubmatch(line)
+		p.DM(m[1], m[2])
+	case ownerRE.MatchString(line):
+		p.FileHelper(ownerRE.FindStringSubmatch(line)[1])
+	case joinRE.MatchString(line):
+		m := joinRE.FindStringSubmatch(line)
+		nicks := strings.Split(m[2], ",")
+		if m[1] == "+" {
+			p.Join(m[3], m[4], nicks...)
+		} else {
+			p.Leave(m[3], nicks...)
+		}
+	case sayRE.MatchString(line):
+		m := sayRE.FindStringSubmatch(line)
+		p.Say(m[2], m[1], m[3])
+	default:
+		return "", fmt.Errorf("cannot parse script line")
+	}
+	b.Settle()
+	return FormatActions(b.Actions()), nil
+}
+
+func (b *Bot) auditSummary(n int) (string, error) {
+	if !b.running {
+		return "", errNotRunning
+	}
+	ctx := context.Background()
+	rep, err := b.Store.VerifyAudit(ctx)
+	if err != nil {
+		return "", err
+	}
+	es, err := b.Store.AuditEntries(ctx, bot.AuditFilter{Limit: n})
+	if err != nil {
+		return "", err
+	}
+	var out strings.Builder
+	fmt.Fprintf(&out, "> audit: %d entries, chain ok=%v\n", rep.Entries, rep.OK())
+	for _, e := range es {
+		fmt.Fprintf(&out, ">   %s %s %s\n", e.Action, e.GroupName, strings.ReplaceAll(e.Detail, "\n", " "))
+	}
+	return out.String(), nil
+}

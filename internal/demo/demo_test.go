@@ -1,0 +1,40 @@
+package demo
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/qunguan/qunguan/bot/bottest"
+	"github.com/qunguan/qunguan/plugins"
+)
+
+// TestDemoScript checks the demo's expected bot actions like any golden
+// scenario, so the demo a newcomer runs is always what the bot does.
+func TestDemoScript(t *testing.T) {
+	bottest.RunScenario(t, "demo.txt", plugins.All)
+}
+
+func TestScriptedTranscript(t *testing.T) {
+	var out bytes.Buffer
+	if err := Scripted(t.TempDir(), &out); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	for _, want := range []string{"⏰ 提醒：晚上八点分享会", "权限不足", "chain verified: true", "条成员消息"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("transcript lacks %q:\n%s", want, s)
+		}
+	}
+}
+
+func TestInteractive(t *testing.T) {
+	var out bytes.Buffer
+	in := strings.NewReader("alice@技术交流群: /帮助\nnonsense line\nquit\n")
+	if err := Interactive(t.TempDir(), in, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "可用命令") || !strings.Contains(out.String(), "??") {
+		t.Errorf("interactive output:\n%s", out.String())
+	}
+}

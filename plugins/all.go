@@ -1,0 +1,16 @@
+// Package plugins holds one folder per plugin. All is the one explicit
+// list of plugins, in the order they see events: moderation runs before
+// welcome so a spam wave is handled before anyone is greeted.
+package plugins
+
+import (
+	"github.com/qunguan/qunguan/bot"
+	"github.com/qunguan/qunguan/plugins/remind"
+)
+
+// All returns fresh values of every plugin, in event order.
+func All() []bot.Plugin {
+	return []bot.Plugin{
+		remind.New(),
+	}
+}
