@@ -709,3 +709,78 @@ func TestTransportDoesNotChangeTheRequest(t *testing.T) {
 		t.Errorf("body = %q", body)
 	}
 }
+
+func TestSystemTemplates(t *testing.T) {
+	for _, tc := range []struct{ got, want string }{
+		{fakewx.SysInvite("张三", "李四"), `"张三"邀请"李四"加入了群聊`},
+		{fakewx.SysInvite("张三", "李四", "王五"), `"张三"邀请"李四、王五"加入了群聊`},
+		{fakewx.SysYouInvited("李四"), `你邀请"李四"加入了群聊  `},
+		{fakewx.SysInvitedYou("张三", "李四", "王五"), `"张三"邀请你加入了群聊，群聊参与人还有：李四、王五`},
+		{fakewx.SysJoinQR("李四", "张三"), `" 李四"通过扫描"张三"分享的二维码加入群聊`},
+		{fakewx.SysJoinYourQR("李四"), `"李四"通过扫描你分享的二维码加入群聊  `},
+		{fakewx.SysYouRemoved("李四"), `你将"李四"移出了群聊`},
+		{fakewx.SysYouWereRemoved("张三"), `你被"张三"移出群聊`},
+		{fakewx.SysRenamed("张三", "新名字"), `"张三"修改群名为“新名字”`},
+		{fakewx.SysYouRenamed("新名字"), `你修改群名为“新名字”`},
+		{fakewx.SysInviteEN("X", "Y"), `"X" invited "Y" to the group chat`},
+		{fakewx.SysJoinQREN("Y", "X"), `"Y" joined the group chat via the QR Code shared by "X"`},
+		{fakewx.SysYouRemovedEN("X"), `You removed "X" from the group chat`},
+		{fakewx.SysRenamedEN("X", "Y"), `"X" changed the group name to "Y"`},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+}
+
+func TestWorldMutationsShowInTheClient(t *testing.T) {
+	s := newServer(t, fakewx.Options{})
+	b := newBot(t, s)
+	changed := make(chan openwechat.Selector, 64)
+	b.SyncCheckCallback = func(r openwechat.SyncCheckResponse) {
+		if r.Selector != openwechat.SelectorNormal {
+			changed <- r.Selector
+		}
+	}
+	qrLogin(t, s, b)
+
+	s.RemoveMember("技术群", "dave") // a voluntary leave: no message
+	s.AddMember("技术群", fakewx.MemberSpec{Person: "frank", NickName: "弗兰克", DisplayName: "新人"})
+	s.SetCard("技术群", "bob", "Bob的群名片")
+	s.RenameGroup("闲聊群", "吹水群")
+	s.RemoveBotFromGroup("闲聊群")
+	// openwechat ignores the ModContactList these changes bring, but the
+	// synccheck selector tells a client that contacts changed.
+	select {
+	case sel := <-changed:
+		if sel != "4" && sel != "6" {
+			t.Errorf("selector = %s, want 4 or 6", sel)
+		}
+	case <-time.After(wait):
+		t.Fatal("no selector reported the contact changes")
+	}
+
+	g := groupByName(t, b, "技术群")
+	members, err := g.Members()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, m := range members {
+		got[m.NickName] = m.DisplayName
+	}
+	if _, ok := got["弗兰克"]; !ok || got["弗兰克"] != "新人" || got["Bob"] != "Bob的群名片" || len(members) != 5 {
+		t.Errorf("members = %v", got)
+	}
+	self, _ := b.GetCurrentUser()
+	groups, err := self.Groups(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if groups.Count() != 1 {
+		t.Errorf("groups after removal = %d, want 1", groups.Count())
+	}
+	if gone := s.Group("闲聊群"); gone.BotIn || gone.Topic != "吹水群" {
+		t.Errorf("snapshot = %+v", gone)
+	}
+}

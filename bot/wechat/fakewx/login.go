@@ -34,7 +34,6 @@ func (ss *session) ret() int {
 // attempt is one QR code or push-login prompt.
 type attempt struct {
 	uuid   string
-	push   bool
 	state  attemptState
 	ticket string
 	used   bool
@@ -300,7 +299,7 @@ func (s *Server) handlePushLoginURL(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]string{"ret": "1", "msg": "fakewx: no earlier login for this uin", "uuid": ""})
 		return
 	}
-	a := &attempt{uuid: randBase64(8), push: true}
+	a := &attempt{uuid: randBase64(8)}
 	if s.opts.AutoConfirmPush || s.pushArmed {
 		a.state = confirmed
 		s.pushArmed = false

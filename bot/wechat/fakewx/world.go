@@ -179,9 +179,7 @@ func (s *Server) load(w World) {
 	for _, g := range w.Groups {
 		s.addGroup(g)
 	}
-	for _, nick := range w.MPs {
-		s.mps = append(s.mps, nick)
-	}
+	s.mps = append(s.mps, w.MPs...)
 }
 
 func (s *Server) addPerson(p Person) *Person {
