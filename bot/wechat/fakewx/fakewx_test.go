@@ -784,3 +784,32 @@ func TestWorldMutationsShowInTheClient(t *testing.T) {
 		t.Errorf("snapshot = %+v", gone)
 	}
 }
+
+func TestAutoScanAutoConfirmAndLoginRefusal(t *testing.T) {
+	s := newServer(t, fakewx.Options{AutoScan: true, AutoConfirmPush: true})
+	storage := fakewx.NewMemoryStorage()
+	b1 := newBot(t, s)
+	if err := b1.HotLogin(storage, openwechat.NewRetryLoginOption()); err != nil {
+		t.Fatalf("auto-scanned login: %v", err)
+	}
+	s.ForceLogout("1102")
+	if err := blockErr(t, b1); !errors.Is(err, openwechat.Ret(1102)) {
+		t.Fatalf("Block = %v, want Ret 1102", err)
+	}
+	b2 := newBot(t, s)
+	if err := b2.PushLogin(storage); err != nil {
+		t.Fatalf("auto-confirmed push login: %v", err)
+	}
+	if polls := s.LoginPolls(); polls[len(polls)-1] != "200" || s.Logins() != 2 {
+		t.Errorf("polls %v, logins %d", polls, s.Logins())
+	}
+
+	s.FailNext("webwxnewloginpage", 1203)
+	b3 := newBot(t, s)
+	if err := b3.Login(); err == nil || !strings.Contains(err.Error(), "不能登录网页微信") {
+		t.Errorf("refused login = %v", err)
+	}
+	if calls := s.Calls("webwxnewloginpage"); len(calls) != 3 || calls[2].Query.Get("version") != "v2" {
+		t.Errorf("newloginpage calls = %d", len(calls))
+	}
+}
