@@ -3,7 +3,7 @@ module github.com/qunguan/qunguan
 go 1.26.8
 
 require (
-	github.com/eatmoreapple/openwechat v1.4.10 // indirect
+	github.com/eatmoreapple/openwechat v1.4.10
 	github.com/fsnotify/fsnotify v1.10.1 // indirect
 	github.com/google/go-cmp v0.7.0 // indirect
 	github.com/robfig/cron/v3 v3.0.1 // indirect
