@@ -2,7 +2,7 @@ package bot
 
 import (
 	"context"
-		"strconv"
+	"strconv"
 	"strings"
 	"time"
 )

@@ -20,7 +20,7 @@ type probe struct {
 	seen []string
 }
 
-func (p *probe) Name() string             { return "probe" }
+func (p *probe) Name() string            { return "probe" }
 func (p *probe) Init(env *bot.Env) error { p.env = env; return nil }
 
 func (p *probe) HandleEvent(ctx context.Context, ev *bot.Event) error {

@@ -81,4 +81,3 @@ func RunScenario(t *testing.T, path string, plugins func() []bot.Plugin) {
 		t.Errorf("%s: actions differ (-want +got); run with -update to accept:\n%s", path, d)
 	}
 }
-

@@ -264,4 +264,3 @@ func dbCmd(e Env, args []string) error {
 	}
 	return nil
 }
-
