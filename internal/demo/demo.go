@@ -7,10 +7,14 @@ package demo
 import (
 	"bufio"
 	"context"
-	_ "embed"
+	"embed"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -21,31 +25,79 @@ import (
 	"github.com/qunguan/qunguan/plugins"
 )
 
-// script is the demo scenario in the golden-scenario format (see
-// bot/bottest): a world, a config and a script. Its expectations are
-// checked by TestDemoScript, so the demo never silently rots.
+// chapters are the demo's scenarios in the golden-scenario format (see
+// bot/bottest): a title, a world, a config and a script each. Their
+// expectations are checked by TestDemoChapters, so the demo never silently
+// rots. Each plugin adds its own chapter file.
 //
-//go:embed demo.txt
-var script []byte
+//go:embed chapters/*.txt
+var chapters embed.FS
 
-// Script returns the embedded demo scenario.
-func Script() []byte { return script }
+// Chapters returns the demo chapters in order.
+func Chapters() ([]*simbot.Scenario, error) {
+	names, err := fs.Glob(chapters, "chapters/*.txt")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var out []*simbot.Scenario
+	for _, n := range names {
+		data, err := chapters.ReadFile(n)
+		if err != nil {
+			return nil, err
+		}
+		sc, err := simbot.ParseScenario(n, data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sc)
+	}
+	return out, nil
+}
 
-// Scripted runs the demo scenario and prints a readable transcript.
+// Scripted runs every demo chapter, each on a fresh simulated bot, and
+// prints a readable transcript.
 func Scripted(dir string, out io.Writer) error {
-	sc, err := simbot.ParseScenario("demo.txt", script)
+	scs, err := Chapters()
 	if err != nil {
 		return err
 	}
-	b, err := simbot.New(dir, simbot.Options{World: sc.Sections["world.yaml"], Config: sc.Sections["config.yaml"], Plugins: plugins.All})
+	p := newPrinter(out)
+	p.banner()
+	for i, sc := range scs {
+		if err := chapter(filepath.Join(dir, fmt.Sprint(i)), sc, p); err != nil {
+			return fmt.Errorf("%s: %w", sc.Path, err)
+		}
+	}
+	fmt.Fprintln(out, "\n试试交互模式 / try it yourself:  qunguan demo --interactive")
+	return nil
+}
+
+func scenarioOptions(sc *simbot.Scenario) simbot.Options {
+	o := simbot.Options{World: sc.Sections["world.yaml"], Config: sc.Sections["config.yaml"], Plugins: plugins.All}
+	for _, f := range strings.Fields(sc.Sections["options"]) {
+		switch f {
+		case "weblike":
+			o.WebLike = true
+		case "nologin":
+			o.NoLogin = true
+		}
+	}
+	return o
+}
+
+func chapter(dir string, sc *simbot.Scenario, p *printer) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	b, err := simbot.New(dir, scenarioOptions(sc))
 	if err != nil {
 		return err
 	}
 	defer b.Close()
 	b.Actions()
-	p := newPrinter(out)
 	b.Sim.OnAction(p.action)
-	p.banner()
+	p.title(strings.TrimSpace(sc.Sections["title"]))
 	for _, line := range strings.Split(sc.Sections["script"], "\n") {
 		t := strings.TrimSpace(line)
 		if t == "" || strings.HasPrefix(t, "> ") || t == ">" {
@@ -68,7 +120,6 @@ func Scripted(dir string, out io.Writer) error {
 		return err
 	}
 	p.narrate(fmt.Sprintf("审计日志 / audit log: %d 条记录，哈希链校验%s (chain verified: %v)", rep.Entries, okWord(rep.OK()), rep.OK()))
-	fmt.Fprintln(out, "\n试试交互模式 / try it yourself:  qunguan demo --interactive")
 	return nil
 }
 
@@ -93,6 +144,10 @@ func (p *printer) banner() {
 }
 
 func (p *printer) narrate(s string) { fmt.Fprintf(p.out, "\n▶ %s\n", s) }
+
+func (p *printer) title(s string) {
+	fmt.Fprintf(p.out, "\n\n══ %s ══\n", s)
+}
 
 func (p *printer) event(now time.Time, line string) {
 	stamp := now.Format("01-02 15:04")
@@ -142,13 +197,15 @@ func (p *printer) summary(b *simbot.Bot) error {
 	return nil
 }
 
-// Interactive lets a person type script lines and see the bot answer.
+// Interactive lets a person type script lines and see the bot answer, in
+// the world and config of the first chapter.
 func Interactive(dir string, in io.Reader, out io.Writer) error {
-	sc, err := simbot.ParseScenario("demo.txt", script)
+	scs, err := Chapters()
 	if err != nil {
 		return err
 	}
-	b, err := simbot.New(dir, simbot.Options{World: sc.Sections["world.yaml"], Config: sc.Sections["config.yaml"], Plugins: plugins.All})
+	sc := scs[0]
+	b, err := simbot.New(dir, scenarioOptions(sc))
 	if err != nil {
 		return err
 	}

@@ -9,10 +9,10 @@ import (
 	"github.com/qunguan/qunguan/plugins"
 )
 
-// TestDemoScript checks the demo's expected bot actions like any golden
+// TestDemoChapters checks the demo's expected bot actions like any golden
 // scenario, so the demo a newcomer runs is always what the bot does.
-func TestDemoScript(t *testing.T) {
-	bottest.RunScenario(t, "demo.txt", plugins.All)
+func TestDemoChapters(t *testing.T) {
+	bottest.RunScenarios(t, "chapters/*.txt", plugins.All)
 }
 
 func TestScriptedTranscript(t *testing.T) {
