@@ -241,7 +241,7 @@ func (rt *Runtime) applyRetention(ctx context.Context) {
 	cfg := rt.Config()
 	now := rt.clock.Now()
 	for _, g := range rt.ManagedGroups() {
-		keep := cfg.RetentionFor(g.Name)
+		keep := cfg.RetentionFor(rt.configName(g))
 		if keep <= 0 {
 			continue
 		}

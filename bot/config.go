@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -638,6 +639,16 @@ func nodeIsAt(root *yaml.Node, path string) bool {
 		}
 	}
 	return true
+}
+
+// DataPath is DataDir resolved against the config file's folder when it
+// is relative, so the bot finds its data wherever it is started from.
+func (c *Config) DataPath() string {
+	d := c.DataDir
+	if !filepath.IsAbs(d) && c.Path != "" {
+		d = filepath.Join(filepath.Dir(c.Path), d)
+	}
+	return d
 }
 
 // EntryFor returns the index of the first group entry matching name, or -1.

@@ -48,7 +48,8 @@ type Confirmation struct {
 // ErrBadCode is returned for unknown, used or expired confirmation codes.
 var ErrBadCode = errors.New("invalid, used or expired confirmation code")
 
-func newCode() string {
+// randomCode is the default code source: six digits from crypto/rand.
+func randomCode() string {
 	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
 	if err != nil {
 		panic("bot: crypto/rand failed: " + err.Error())
@@ -67,7 +68,7 @@ func (rt *Runtime) RequestConfirmation(ctx context.Context, r ConfirmRequest) (C
 	now := rt.clock.Now()
 	var c Confirmation
 	for tries := 0; ; tries++ {
-		c = Confirmation{ConfirmRequest: r, Code: newCode(), Created: now, Expires: now.Add(ttl)}
+		c = Confirmation{ConfirmRequest: r, Code: rt.codes(), Created: now, Expires: now.Add(ttl)}
 		taken := false
 		err := kv.Update(ctx, "confirm/"+c.Code, func(old []byte) ([]byte, error) {
 			if old != nil {

@@ -34,7 +34,7 @@ func (e *Env) Config(g GroupID) any {
 	name := ""
 	if g != "" {
 		if r, ok := e.rt.GroupRecord(g); ok {
-			name = r.Name
+			name = e.rt.configName(r)
 		}
 	}
 	return e.rt.Config().PluginConfig(e.Name, name)

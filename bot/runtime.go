@@ -27,6 +27,10 @@ type Options struct {
 	Sync bool
 	// Version is the bot's version, for status and archives.
 	Version string
+	// Codes, when set, makes confirmation codes: six digits each. The
+	// default draws them from crypto/rand; golden scenarios pass a seeded
+	// sequence so their transcripts are stable.
+	Codes func() string
 }
 
 // Runtime connects a platform, the store and the plugins. Data flows one
@@ -42,6 +46,7 @@ type Runtime struct {
 	envs     map[string]*Env
 	version  string
 	sync     bool
+	codes    func() string
 
 	cfg    atomic.Pointer[Config]
 	router *Router
@@ -102,6 +107,10 @@ func New(o Options) (*Runtime, error) {
 		events:   make(chan Event, 1024),
 		counters: RuntimeCounters{Events: map[EventKind]int64{}},
 		alerter:  newAlerter(),
+	}
+	rt.codes = o.Codes
+	if rt.codes == nil {
+		rt.codes = randomCode
 	}
 	rt.cfg.Store(o.Config)
 	rt.router.prefixes = o.Config.CommandPrefixes
@@ -377,7 +386,7 @@ func (rt *Runtime) Handle(ctx context.Context, ev Event) {
 
 	if ev.Group != "" {
 		g := rt.touchGroup(ctx, &ev)
-		if !rt.Config().Manages(g.Name) {
+		if !rt.Config().Manages(rt.configName(g)) {
 			if ev.Kind == EventBotRemoved || ev.Kind == EventGroupGone {
 				rt.applyMembership(ctx, &ev)
 			}
@@ -591,7 +600,25 @@ func (rt *Runtime) GroupRecord(g GroupID) (GroupRecord, bool) {
 // isManaged reports whether g is a managed group.
 func (rt *Runtime) isManaged(ctx context.Context, g GroupID) bool {
 	r, ok := rt.GroupRecord(g)
-	return ok && rt.Config().Manages(r.Name)
+	return ok && rt.Config().Manages(rt.configName(r))
+}
+
+// configName is the name the config's group entries know g by: its
+// current name, or, when no entry matches that, the latest earlier name
+// one does. A managed group that is renamed (by a person, or by the
+// countdown's 【已解散】 prefix at freeze) keeps its entry, its settings and
+// its management, since it is the same group under its durable id.
+func (rt *Runtime) configName(g GroupRecord) string {
+	cfg := rt.Config()
+	if len(g.NameHistory) == 0 || cfg.EntryFor(g.Name) >= 0 {
+		return g.Name
+	}
+	for i := len(g.NameHistory) - 1; i >= 0; i-- {
+		if n := g.NameHistory[i].Name; cfg.EntryFor(n) >= 0 {
+			return n
+		}
+	}
+	return g.Name
 }
 
 // ManagedGroups returns the managed groups the bot knows, by name.
@@ -600,7 +627,7 @@ func (rt *Runtime) ManagedGroups() []GroupRecord {
 	rt.mu.Lock()
 	var out []GroupRecord
 	for _, g := range rt.groups {
-		if cfg.Manages(g.Name) {
+		if cfg.Manages(rt.configName(g)) {
 			out = append(out, g)
 		}
 	}
@@ -613,7 +640,7 @@ func (rt *Runtime) langFor(g GroupID) Lang {
 	name := ""
 	if g != "" {
 		if r, ok := rt.GroupRecord(g); ok {
-			name = r.Name
+			name = rt.configName(r)
 		}
 	}
 	return rt.Config().LangFor(name)

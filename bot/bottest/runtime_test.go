@@ -292,3 +292,29 @@ func TestDataDirPermissions(t *testing.T) {
 		t.Errorf("data dir mode %v, want 0700", st.Mode().Perm())
 	}
 }
+
+func TestRenamedGroupStaysManaged(t *testing.T) {
+	h, get := newProbeHarness(t, bottest.Options{})
+	// The config names 技术交流群; a member renames it. It is the same group
+	// (same durable id), so it keeps being managed and recorded.
+	h.Do("rename 技术交流群 -> 技术交流群二期 by alice")
+	out := h.Do("alice@技术交流群二期: /help")
+	if !strings.Contains(out, "send_text 技术交流群二期:") || !strings.Contains(out, "可用命令") {
+		t.Fatalf("renamed group no longer answered:\n%s", out)
+	}
+	if !contains(get().seen, "message:/help") {
+		t.Errorf("plugins did not see the renamed group's event: %v", get().seen)
+	}
+	managed := h.RT.ManagedGroups()
+	found := false
+	for _, g := range managed {
+		found = found || g.Name == "技术交流群二期"
+	}
+	if !found {
+		t.Errorf("renamed group missing from ManagedGroups: %v", managed)
+	}
+	// A group the config never named is still not managed.
+	if out := h.Do("dm 王老师: /later 1d --group 不相干的群"); !strings.Contains(out, "找不到群") {
+		t.Errorf("unknown group resolved:\n%s", out)
+	}
+}

@@ -85,6 +85,8 @@ type Platform struct {
 	online   bool
 	msgSeq   int
 	onAction func(Action)
+	persist  string
+	saveErr  error
 }
 
 // New returns an empty world whose bot account is nicknamed selfNick.
@@ -122,6 +124,7 @@ func (p *Platform) Run(ctx context.Context, emit func(bot.Event)) error {
 // platform would report them later.
 func (p *Platform) queue(evs ...bot.Event) {
 	p.mu.Lock()
+	p.saveLocked()
 	p.pending = append(p.pending, evs...)
 	if p.busy || p.emit == nil {
 		p.mu.Unlock()
@@ -450,6 +453,7 @@ func (p *Platform) record(a Action) error {
 	a.Time = p.now()
 	a.Err = p.failure(a.Kind)
 	p.actions = append(p.actions, a)
+	p.saveLocked()
 	if p.onAction != nil {
 		p.onAction(a)
 	}
@@ -755,6 +759,10 @@ type WorldGroup struct {
 	Name    string            `yaml:"name"`
 	Members []string          `yaml:"members"`
 	Cards   map[string]string `yaml:"cards"`
+	// BotRemoved and Gone describe a group the bot was removed from or
+	// that was dissolved; snapshots (World) keep them so ids stay stable.
+	BotRemoved bool `yaml:"bot_removed,omitempty"`
+	Gone       bool `yaml:"gone,omitempty"`
 }
 
 // LoadWorld builds a platform from World YAML.
@@ -782,13 +790,88 @@ func (w World) Build(clock bot.Clock) *Platform {
 			p.AddUser(u.Nick)
 		}
 	}
-	for _, g := range w.Groups {
-		p.AddGroup(g.Name, g.Members...)
-		for nick, card := range g.Cards {
-			p.SetCard(g.Name, nick, card)
+	for _, wg := range w.Groups {
+		g := p.AddGroup(wg.Name, wg.Members...)
+		p.mu.Lock()
+		for nick, card := range wg.Cards {
+			if u := p.userLocked(nick); u != nil {
+				g.Cards[u.ID] = card
+			}
 		}
+		g.BotIn, g.Gone = !wg.BotRemoved && !wg.Gone, wg.Gone
+		p.mu.Unlock()
 	}
 	return p
+}
+
+// World returns a snapshot of the simulated world: people and groups in
+// id order, so that Build gives everyone the same ids again. People are
+// named by nickname, which must therefore be unique.
+func (p *Platform) World() World {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.worldLocked()
+}
+
+func (p *Platform) worldLocked() World {
+	w := World{Self: p.self.Nick}
+	uids := make([]bot.UserID, 0, len(p.users))
+	for id := range p.users {
+		uids = append(uids, id)
+	}
+	sort.Slice(uids, func(i, j int) bool { return uids[i] < uids[j] })
+	for _, id := range uids {
+		u := p.users[id]
+		w.Users = append(w.Users, WorldUser{Nick: u.Nick, Remark: u.Remark, Friend: u.Friend})
+	}
+	gids := make([]bot.GroupID, 0, len(p.groups))
+	for id := range p.groups {
+		gids = append(gids, id)
+	}
+	sort.Slice(gids, func(i, j int) bool { return gids[i] < gids[j] })
+	for _, id := range gids {
+		g := p.groups[id]
+		wg := WorldGroup{Name: g.Name, Members: p.names(g.Members), Gone: g.Gone, BotRemoved: !g.BotIn && !g.Gone}
+		for uid, card := range g.Cards {
+			if u := p.users[uid]; u != nil {
+				if wg.Cards == nil {
+					wg.Cards = map[string]string{}
+				}
+				wg.Cards[u.Nick] = card
+			}
+		}
+		w.Groups = append(w.Groups, wg)
+	}
+	return w
+}
+
+// PersistTo makes the platform write its world (World) to path now and
+// after every change, replacing the file atomically. The world outlives
+// the bot: a crash test kills the process running the bot and starts
+// another on the same world with LoadWorld.
+func (p *Platform) PersistTo(path string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.persist = path
+	p.saveLocked()
+	return p.saveErr
+}
+
+// saveLocked writes the world to the persist path, if any. A failure is
+// kept for PersistTo and logged nowhere: the sim has no logger, and the
+// crash tests check the file they read.
+func (p *Platform) saveLocked() {
+	if p.persist == "" {
+		return
+	}
+	data, err := yaml.Marshal(p.worldLocked())
+	if err == nil {
+		tmp := p.persist + ".tmp"
+		if err = os.WriteFile(tmp, data, 0o600); err == nil {
+			err = os.Rename(tmp, p.persist)
+		}
+	}
+	p.saveErr = err
 }
 
 var (

@@ -40,6 +40,9 @@ import (
 //	                                  whether the chain verifies
 //	# comment
 //
+// In any line, {code} stands for the last confirmation code the bot sent
+// ("dm 王老师: /confirm {code}"), so scripts need not know the codes.
+//
 // After each line come the expected actions, one per line, starting with
 // "> "; multi-line texts continue on lines starting with ">   ". Running
 // with -update rewrites them from what the bot actually did.
@@ -132,6 +135,12 @@ var (
 // Step runs one script line and returns the bot's actions as expectation lines.
 func (b *Bot) Step(line string) (string, error) {
 	p := b.Sim
+	if strings.Contains(line, "{code}") {
+		if b.lastCode == "" {
+			return "", fmt.Errorf("{code}: the bot has sent no confirmation code yet")
+		}
+		line = strings.ReplaceAll(line, "{code}", b.lastCode)
+	}
 	fields := strings.Fields(line)
 	switch {
 	case fields[0] == "advance" && len(fields) == 2:

@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"time"
 
 	"github.com/qunguan/qunguan/bot"
@@ -68,6 +70,9 @@ type Options struct {
 	NoLogin bool
 	// Logger receives the runtime's logs (discarded when nil).
 	Logger *slog.Logger
+	// Codes makes confirmation codes. Nil means a seeded sequence that
+	// continues across restarts of this Bot, so transcripts are stable.
+	Codes func() string
 }
 
 // Bot is a synchronous runtime on the sim platform.
@@ -87,6 +92,9 @@ type Bot struct {
 	opts    Options
 	log     *slog.Logger
 	running bool
+	codes   *rand.Rand
+	// lastCode is the last confirmation code the bot sent (see Step's {code}).
+	lastCode string
 }
 
 // New builds and starts a bot whose files live in dir.
@@ -108,7 +116,7 @@ func New(dir string, o Options) (*Bot, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	b := &Bot{Clock: bot.NewFakeClock(start), Dir: dir, opts: o, log: log,
+	b := &Bot{Clock: bot.NewFakeClock(start), Dir: dir, opts: o, log: log, codes: rand.New(rand.NewPCG(2026, 3)),
 		ConfigPath: filepath.Join(dir, "config.yaml"), DataDir: filepath.Join(dir, "data")}
 	p, err := sim.LoadWorld(b.Clock, []byte(o.World))
 	if err != nil {
@@ -146,7 +154,11 @@ func (b *Bot) StartBot() error {
 		return err
 	}
 	b.Store = db
-	rt, err := bot.New(bot.Options{Config: cfg, Store: db, Platform: b.Platform, Plugins: b.Plugins, Clock: b.Clock, Logger: b.log, Sync: true, Version: "sim"})
+	codes := b.opts.Codes
+	if codes == nil {
+		codes = func() string { return fmt.Sprintf("%06d", b.codes.IntN(1_000_000)) }
+	}
+	rt, err := bot.New(bot.Options{Config: cfg, Store: db, Platform: b.Platform, Plugins: b.Plugins, Clock: b.Clock, Logger: b.log, Sync: true, Version: "sim", Codes: codes})
 	if err != nil {
 		_ = db.Close()
 		return err
@@ -223,7 +235,21 @@ func (b *Bot) Settle() {
 }
 
 // Actions returns and clears what the bot did on the platform.
-func (b *Bot) Actions() []sim.Action { return b.Sim.TakeActions() }
+func (b *Bot) Actions() []sim.Action {
+	as := b.Sim.TakeActions()
+	for _, a := range as {
+		if m := codeRE.FindAllStringSubmatch(a.Text, -1); m != nil {
+			b.lastCode = m[len(m)-1][1]
+		}
+	}
+	return as
+}
+
+// codeRE finds confirmation codes in what the bot sends.
+var codeRE = regexp.MustCompile(`/confirm (\d{6})`)
+
+// LastCode is the last confirmation code the bot sent, "" if none yet.
+func (b *Bot) LastCode() string { return b.lastCode }
 
 // Texts returns and clears the texts the bot sent, as "to: text".
 func (b *Bot) Texts() []string {

@@ -39,13 +39,7 @@ type Options struct {
 var ErrNoPlatform = errors.New("platform not available in this build")
 
 // DataDir resolves the config's data dir relative to the config file.
-func DataDir(cfg *bot.Config) string {
-	d := cfg.DataDir
-	if !filepath.IsAbs(d) {
-		d = filepath.Join(filepath.Dir(cfg.Path), d)
-	}
-	return d
-}
+func DataDir(cfg *bot.Config) string { return cfg.DataPath() }
 
 // OpenStore opens the store for cfg with the store settings applied.
 func OpenStore(cfg *bot.Config, log *slog.Logger) (*store.DB, error) {
