@@ -326,7 +326,8 @@ type exporter struct {
 	timings  Timings
 	zipPart  string
 	agePart  string
-	leftover []string // final names created before a later step failed
+	leftover []string // final files created before a later step failed
+	finalDir bool     // the final folder exists (renamed) and a later step failed
 }
 
 func (e *exporter) run(ctx context.Context) (*Result, error) {
@@ -726,7 +727,7 @@ func (e *exporter) commitPlain() error {
 	if err := fsys.Rename(e.partial, e.final); err != nil {
 		return fmt.Errorf("commit folder: %w", err)
 	}
-	e.leftover = append(e.leftover, e.final)
+	e.finalDir = true
 	if err := fsys.SyncDir(e.o.Dir); err != nil {
 		return fmt.Errorf("sync %s: %w", e.o.Dir, err)
 	}
@@ -772,8 +773,11 @@ func (e *exporter) cleanup() error {
 		}
 	}
 	for _, p := range e.leftover {
-		rm(filepath.Join(p, ManifestFile), false)
-		rm(p, true)
+		rm(p, false)
+	}
+	if e.finalDir {
+		rm(filepath.Join(e.final, ManifestFile), false)
+		rm(e.final, true)
 	}
 	rm(filepath.Join(e.partial, ManifestFile), false)
 	rm(e.partial, true)
