@@ -5,12 +5,18 @@ package plugins
 
 import (
 	"github.com/qunguan/qunguan/bot"
+	"github.com/qunguan/qunguan/plugins/countdown"
+	"github.com/qunguan/qunguan/plugins/export"
 	"github.com/qunguan/qunguan/plugins/remind"
 )
 
-// All returns fresh values of every plugin, in event order.
+// All returns fresh values of every plugin, in event order. The countdown
+// exports through the export plugin, so it is handed that value.
 func All() []bot.Plugin {
+	exp := export.New()
 	return []bot.Plugin{
 		remind.New(),
+		exp,
+		countdown.New(exp),
 	}
 }
