@@ -393,6 +393,10 @@ func (p *Platform) RenameBy(group, nick, newName string) {
 func (p *Platform) RemoveBot(group, by string) {
 	p.mu.Lock()
 	g := p.groupLocked(group)
+	if g == nil {
+		p.mu.Unlock()
+		panic("sim: no group " + group)
+	}
 	g.BotIn = false
 	ev := bot.Event{Kind: bot.EventBotRemoved, Time: p.now(), Group: g.ID, GroupName: g.Name, Reason: "removed by " + by}
 	p.mu.Unlock()
@@ -403,6 +407,10 @@ func (p *Platform) RemoveBot(group, by string) {
 func (p *Platform) DissolveByHuman(group string) {
 	p.mu.Lock()
 	g := p.groupLocked(group)
+	if g == nil {
+		p.mu.Unlock()
+		panic("sim: no group " + group)
+	}
 	g.Gone, g.BotIn, g.Members = true, false, nil
 	ev := bot.Event{Kind: bot.EventGroupGone, Time: p.now(), Group: g.ID, GroupName: g.Name, Reason: "dissolved by owner"}
 	p.mu.Unlock()

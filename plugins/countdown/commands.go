@@ -200,6 +200,9 @@ func (p *Plugin) statusCommand(ctx context.Context, c *bot.Call) error {
 		}
 		rem = append(rem, s)
 	}
+	if len(rem) == 0 {
+		rem = append(rem, "-")
+	}
 	confirmed := lc.ConfirmedBy
 	if confirmed == "" {
 		confirmed = c.T("countdown.status.pending", nil)

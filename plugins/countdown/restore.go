@@ -206,7 +206,9 @@ func (p *Plugin) findDissolved(ctx context.Context, g bot.GroupID, query string)
 	return best, nil
 }
 
-func norm(s string) string { return strings.ToLower(strings.Join(strings.Fields(bot.FoldWidth(s)), "")) }
+func norm(s string) string {
+	return strings.ToLower(strings.Join(strings.Fields(bot.FoldWidth(s)), ""))
+}
 
 // names lists people by their name in g, for operators.
 func (p *Plugin) names(ctx context.Context, g bot.GroupID, us []bot.UserID) string {

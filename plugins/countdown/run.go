@@ -149,6 +149,10 @@ func (p *Plugin) freeze(ctx context.Context, lc *Lifecycle) error {
 	lang := p.env.Lang(g)
 	cfg := p.cfg(g)
 	name := p.groupName(lc)
+	current := name
+	if rec, ok := p.env.Group(g); ok {
+		current = rec.Name
+	}
 	if ok, err := p.mark(ctx, g, lc.ID, "final"); err != nil {
 		return err
 	} else if ok {
@@ -159,14 +163,14 @@ func (p *Plugin) freeze(ctx context.Context, lc *Lifecycle) error {
 		p.env.NotifyOperators(ctx, p.env.T(lang, "countdown.op.frozen", map[string]string{"group": name}), bot.PrioReply)
 		failpoint.Inject("countdown.final.sent")
 	}
-	if r, ok := p.env.Platform().(bot.Renamer); ok && !lc.Silent && cfg.FreezePrefix != "" && !strings.HasPrefix(name, cfg.FreezePrefix) {
-		want := cfg.FreezePrefix + name
+	if r, ok := p.env.Platform().(bot.Renamer); ok && !lc.Silent && cfg.FreezePrefix != "" && !strings.HasPrefix(current, cfg.FreezePrefix) {
+		want := cfg.FreezePrefix + current
 		if err := r.Rename(ctx, g, want); err != nil {
 			// The prefix is a courtesy; the freeze goes on without it.
 			p.env.Log.Warn("freeze prefix not set", "group_id", string(g), "err", err)
 		} else {
 			got := p.platformName(ctx, g)
-			_, _ = p.env.Audit(ctx, bot.AuditEntry{Group: g, Action: "countdown.rename", Detail: fmt.Sprintf("renamed %q to %q; the platform now shows %q", name, want, got),
+			_, _ = p.env.Audit(ctx, bot.AuditEntry{Group: g, Action: "countdown.rename", Detail: fmt.Sprintf("renamed %q to %q; the platform now shows %q", current, want, got),
 				Data: map[string]string{"countdown": lc.ID, "verified": strconv.FormatBool(got == want)}})
 		}
 		failpoint.Inject("countdown.renamed")
@@ -459,9 +463,10 @@ func (p *Plugin) afterCall(ctx context.Context, lc *Lifecycle, err error) (bool,
 	g := lc.Group
 	cfg := p.cfg(g)
 	if err == nil {
-		// Believe it when it is seen: the verify timer falls back to a
-		// person if the group is still there by then.
-		return true, p.setTimer(ctx, lc, "verify", p.env.Now().Add(cfg.VerifyAfter.D()), bot.MissedRun)
+		// Believe it when it is seen: the group's end arrives as an event
+		// (observeGone), and the verify timer falls back to a person if
+		// the group is still there by then.
+		return false, p.setTimer(ctx, lc, "verify", p.env.Now().Add(cfg.VerifyAfter.D()), bot.MissedRun)
 	}
 	p.env.Log.Warn("dissolve call failed", "group_id", string(g), "method", lc.Method, "err", err)
 	if bot.Retryable(err) {
@@ -495,6 +500,10 @@ func (p *Plugin) createTask(ctx context.Context, lc *Lifecycle) (bool, error) {
 	if task == nil {
 		lang := p.env.Lang("")
 		name := p.groupName(lc)
+		current := name
+		if rec, ok := p.env.Group(g); ok {
+			current = rec.Name // what the phone shows now
+		}
 		archiveName := ""
 		if lc.Export != nil {
 			archiveName = lc.Export.Name
@@ -505,7 +514,7 @@ func (p *Plugin) createTask(ctx context.Context, lc *Lifecycle) (bool, error) {
 		}
 		t, err := p.env.CreateTask(ctx, bot.Task{Kind: "dissolve_group", Ref: lc.ID, Group: g, Watch: bot.WatchGroupGone,
 			Title: p.env.T(lang, "countdown.task.title", map[string]string{"group": name}),
-			Steps: p.env.T(lang, "countdown.task.steps", map[string]string{"group": name, "archive": archiveName})})
+			Steps: p.env.T(lang, "countdown.task.steps", map[string]string{"group": current, "archive": archiveName})})
 		if err != nil {
 			return false, err
 		}

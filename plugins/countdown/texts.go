@@ -132,8 +132,8 @@ var texts = bot.Catalog{
 	"alert.export_failed":     {ZH: "【告警】「{group}」导出失败，解散流程已暂停：{err}", EN: "[Alert] The export of \"{group}\" failed and its dissolve is halted: {err}"},
 
 	// Restore.
-	"countdown.restore.none":    {ZH: "没有可恢复的已解散群“{name}”。", EN: "No dissolved group \"{name}\" to restore."},
-	"countdown.restore.expired": {ZH: "「{group}」已于 {when} 解散，恢复期 {window} 已过。", EN: "\"{group}\" was dissolved at {when}; the {window} restore window has passed."},
+	"countdown.restore.none":         {ZH: "没有可恢复的已解散群“{name}”。", EN: "No dissolved group \"{name}\" to restore."},
+	"countdown.restore.expired":      {ZH: "「{group}」已于 {when} 解散，恢复期 {window} 已过。", EN: "\"{group}\" was dissolved at {when}; the {window} restore window has passed."},
 	"countdown.restore.done_already": {ZH: "「{group}」已经恢复过了（新群 {id}）。", EN: "\"{group}\" was already restored (new group {id})."},
 	"countdown.restore.cannot": {ZH: "这个平台不能由机器人建群或拉人。请在手机上新建群「{group}」，再拉回这些成员：{names}",
 		EN: "The bot cannot create groups or add people on this platform. On the phone, create \"{group}\" and add back: {names}"},

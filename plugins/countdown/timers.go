@@ -2,6 +2,7 @@ package countdown
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -120,6 +121,9 @@ func (p *Plugin) remind(ctx context.Context, lc *Lifecycle) error {
 		return nil
 	}
 	now := p.env.Now()
+	// Reminders of a deadline that has already passed (the bot was down
+	// over it) say nothing true any more: they are marked and dropped.
+	over := !now.Before(lc.Deadline)
 	var offsets []string
 	lc, ok, err := p.update(ctx, lc.Group, lc.ID, func(lc *Lifecycle) error {
 		last := -1
@@ -135,7 +139,7 @@ func (p *Plugin) remind(ctx context.Context, lc *Lifecycle) error {
 		for i := range lc.Reminders {
 			r := &lc.Reminders[i]
 			if r.Sent.IsZero() && !r.Due.After(now) {
-				r.Sent, r.Collapsed = now, i != last
+				r.Sent, r.Collapsed = now, over || i != last
 				offsets = append(offsets, bot.FormatDuration(r.Offset, bot.LangEN))
 			}
 		}
@@ -150,15 +154,21 @@ func (p *Plugin) remind(ctx context.Context, lc *Lifecycle) error {
 		}
 		return p.armTimers(ctx, lc)
 	}
+	if over {
+		_, err := p.env.Audit(ctx, bot.AuditEntry{Group: lc.Group, Action: "countdown.remind",
+			Detail: fmt.Sprintf("%d reminders not sent: the deadline passed while the bot was down", len(offsets)),
+			Data:   map[string]string{"countdown": lc.ID, "offsets": strings.Join(offsets, ","), "sent": "false"}})
+		return err
+	}
 	failpoint.Inject("countdown.remind.marked")
 	g := lc.Group
 	lang := p.env.Lang(g)
 	left := bot.FormatDuration(lc.Deadline.Sub(now).Round(time.Minute), lang)
 	vars := map[string]string{"when": p.when(lc.Deadline), "left": left, "group": p.groupName(lc)}
 	if lc.Silent {
-		p.env.NotifyOperators(ctx, p.env.T(p.env.Lang(""), "countdown.op.remind", vars), bot.PrioBulk)
+		p.env.NotifyOperators(ctx, p.env.T(p.env.Lang(""), "countdown.op.remind", vars), bot.PrioReply)
 	} else {
-		p.env.Send(ctx, bot.ToGroup(g), p.env.T(lang, "countdown.remind", vars), bot.PrioBulk)
+		p.env.Send(ctx, bot.ToGroup(g), p.env.T(lang, "countdown.remind", vars), bot.PrioReply)
 	}
 	failpoint.Inject("countdown.remind.sent")
 	detail := "reminder sent: " + bot.FormatDuration(lc.Deadline.Sub(now).Round(time.Minute), bot.LangEN) + " left"
