@@ -1,0 +1,272 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+)
+
+// The automaton is an Aho-Corasick DFA over bytes of normalised keywords,
+// stored as one dense table of premultiplied uint32 state ids: the id of a
+// state is its row number times the number of byte classes, so a step is
+// trans[state+class] with no multiplication. Rows are numbered by what the
+// state reports, so one comparison tells the scanner whether to look closer:
+//
+//	[0, firstOut)          nothing ends here
+//	[firstOut, firstDeny)  only allow phrases end here
+//	[firstDeny, firstSure) a deny keyword ends here, but it needs a word
+//	                       boundary check or could be inside an allow phrase
+//	[firstSure, ...)       a deny keyword ends here unconditionally
+//
+// Byte classes: every byte used by some keyword has its own class; all other
+// bytes share classOther (they lead back to the root). Two extra columns fold
+// normalisation into the table: classStay maps every state to itself (ASCII
+// separators, and the space of normalised text), and classSlow maps every
+// state to itself with slowBit set (lead bytes of runes that must be decoded
+// and folded first).
+const (
+	classOther = 0
+	classStay  = 1
+	classSlow  = 2
+	numFixed   = 3
+
+	slowBit = 1 << 31
+
+	// maxKeywordLen bounds a keyword's normalised length, which keeps state
+	// depths in a uint16.
+	maxKeywordLen = 1024
+)
+
+// errTooLarge is returned when the automaton would need state ids above
+// 2^31.
+var errTooLarge = errors.New("engine: too many keywords for one automaton")
+
+type dfa struct {
+	trans  []uint32
+	stride uint32
+	root   uint32
+
+	firstOut, firstDeny, firstSure uint32
+
+	rawClass  [256]uint32 // bytes of original text
+	realClass [256]uint32 // bytes of normalised text and fold replacements
+	normClass [256]uint32 // realClass with the space of normalised text staying
+
+	// outputs, per row from firstOut on: own keywords in
+	// outList[outStart[i]:outStart[i+1]], then those of row outNext[i]
+	// (a row index, or -1).
+	outStart []uint32
+	outList  []int32
+	outNext  []int32
+
+	depth []uint16 // per row: normalised length of the string it stands for
+}
+
+// kwFlags says what a keyword needs when it is found.
+type kwFlags struct {
+	deny  bool // a deny keyword, not an allow phrase
+	check bool // needs a boundary check or may be suppressed by an allow phrase
+}
+
+// buildDFA builds the automaton for keywords (normalised, spaces removed).
+// slowLead marks the lead bytes that the fast path must decode.
+func buildDFA(keywords []string, flags []kwFlags, slowLead *[256]bool) (*dfa, error) {
+	d := &dfa{}
+	var used [256]bool
+	for _, k := range keywords {
+		for i := 0; i < len(k); i++ {
+			used[k[i]] = true
+		}
+	}
+	ncls := uint32(numFixed)
+	for b := range 256 {
+		if used[b] {
+			d.realClass[b] = ncls
+			ncls++
+		}
+	}
+	d.stride = ncls
+	d.normClass = d.realClass
+	d.normClass[' '] = classStay
+	for b := range 256 {
+		c := byte(b)
+		switch {
+		case c-'a' < 26 || c-'0' < 10:
+			d.rawClass[b] = d.realClass[b]
+		case c-'A' < 26:
+			d.rawClass[b] = d.realClass[c+'a'-'A']
+		case c < 0x80:
+			d.rawClass[b] = classStay
+		case slowLead[b]:
+			d.rawClass[b] = classSlow
+		default:
+			d.rawClass[b] = d.realClass[b]
+		}
+	}
+
+	// The trie, dense from the start: goto_[node*stride+class], 0 = none
+	// (no edge leads back to the root, node 0).
+	total := 1
+	for _, k := range keywords {
+		total += len(k)
+	}
+	if uint64(total)*uint64(ncls) >= slowBit {
+		return nil, errTooLarge
+	}
+	gt := make([]uint32, ncls)
+	depth := []uint16{0}
+	var own [][]int32
+	own = append(own, nil)
+	nodes := uint32(1)
+	for ki, k := range keywords {
+		n := uint32(0)
+		for i := 0; i < len(k); i++ {
+			c := d.realClass[k[i]]
+			next := gt[n*ncls+c]
+			if next == 0 {
+				next = nodes
+				nodes++
+				gt = append(gt, make([]uint32, ncls)...)
+				depth = append(depth, depth[n]+1)
+				own = append(own, nil)
+				gt[n*ncls+c] = next
+			}
+			n = next
+		}
+		own[n] = append(own[n], int32(ki))
+	}
+
+	// Breadth-first: failure links, complete transitions and what each node
+	// reports (its own keywords and, through outNext, those of the nearest
+	// failure ancestor that reports anything).
+	fail := make([]uint32, nodes)
+	outLink := make([]int32, nodes) // nearest proper suffix node with output, or -1
+	hasOut := make([]bool, nodes)
+	hasDeny := make([]bool, nodes)
+	hasSure := make([]bool, nodes)
+	outLink[0] = -1
+	queue := make([]uint32, 0, nodes)
+	for c := uint32(numFixed); c < ncls; c++ {
+		if ch := gt[c]; ch != 0 {
+			fail[ch] = 0
+			queue = append(queue, ch)
+		}
+	}
+	for h := 0; h < len(queue); h++ {
+		n := queue[h]
+		f := fail[n]
+		if hasOut[f] {
+			outLink[n] = int32(f)
+		} else {
+			outLink[n] = outLink[f]
+		}
+		hasOut[n] = len(own[n]) > 0 || hasOut[f]
+		hasDeny[n] = hasDeny[f]
+		hasSure[n] = hasSure[f]
+		for _, ki := range own[n] {
+			if flags[ki].deny {
+				hasDeny[n] = true
+				if !flags[ki].check {
+					hasSure[n] = true
+				}
+			}
+		}
+		row := n * ncls
+		frow := f * ncls
+		for c := uint32(numFixed); c < ncls; c++ {
+			ch := gt[row+c]
+			if ch != 0 {
+				if n != 0 {
+					fail[ch] = gt[frow+c]
+				}
+				queue = append(queue, ch)
+			} else {
+				gt[row+c] = gt[frow+c]
+			}
+		}
+	}
+
+	// Number the rows: nothing, allow-only, deny needing a check, sure deny.
+	rank := func(n uint32) int {
+		switch {
+		case hasSure[n]:
+			return 3
+		case hasDeny[n]:
+			return 2
+		case hasOut[n]:
+			return 1
+		}
+		return 0
+	}
+	var counts [4]uint32
+	for n := range nodes {
+		counts[rank(n)]++
+	}
+	var starts [4]uint32
+	for r := 1; r < 4; r++ {
+		starts[r] = starts[r-1] + counts[r-1]
+	}
+	firstOutRow := starts[1]
+	newRow := make([]uint32, nodes)
+	next := starts
+	for n := range nodes {
+		r := rank(n)
+		newRow[n] = next[r]
+		next[r]++
+	}
+	d.firstOut = starts[1] * ncls
+	d.firstDeny = starts[2] * ncls
+	d.firstSure = starts[3] * ncls
+	d.root = newRow[0] * ncls
+
+	d.trans = make([]uint32, nodes*ncls)
+	d.depth = make([]uint16, nodes)
+	for n := range nodes {
+		row := newRow[n] * ncls
+		old := n * ncls
+		d.trans[row+classOther] = d.root
+		d.trans[row+classStay] = row
+		d.trans[row+classSlow] = row | slowBit
+		for c := uint32(numFixed); c < ncls; c++ {
+			d.trans[row+c] = newRow[gt[old+c]] * ncls
+		}
+		d.depth[newRow[n]] = depth[n]
+	}
+
+	nOut := nodes - firstOutRow
+	d.outStart = make([]uint32, nOut+1)
+	d.outNext = make([]int32, nOut)
+	byRow := make([]uint32, nOut) // old node of each output row
+	for n := range nodes {
+		if nr := newRow[n]; nr >= firstOutRow {
+			byRow[nr-firstOutRow] = n
+		}
+	}
+	for i, n := range byRow {
+		d.outStart[i] = uint32(len(d.outList))
+		d.outList = append(d.outList, own[n]...)
+		d.outNext[i] = -1
+		if l := outLink[n]; l >= 0 {
+			d.outNext[i] = int32(newRow[l] - firstOutRow)
+		}
+	}
+	d.outStart[nOut] = uint32(len(d.outList))
+	return d, nil
+}
+
+// rowOf turns a premultiplied state id into its row.
+func (d *dfa) rowOf(s uint32) uint32 { return s / d.stride }
+
+// outputs calls fn for every keyword reported by state s (s >= firstOut).
+func (d *dfa) outputs(s uint32, fn func(kw int32)) {
+	i := int32(d.rowOf(s) - d.firstOut/d.stride)
+	for i >= 0 {
+		for _, kw := range d.outList[d.outStart[i]:d.outStart[i+1]] {
+			fn(kw)
+		}
+		i = d.outNext[i]
+	}
+}
+
+func (d *dfa) String() string {
+	return fmt.Sprintf("dfa{rows: %d, classes: %d, table: %d bytes}", len(d.depth), d.stride, 4*len(d.trans))
+}
