@@ -171,9 +171,9 @@ func locate(pats []engine.Pattern, rules []rule, opts engine.Options, whole erro
 		if _, err := engine.Compile([]engine.Pattern{p}, opts); err != nil {
 			msg := enginePrefixRE.ReplaceAllString(err.Error(), "")
 			if rules[i].src.file != "" {
-				msg = fmt.Sprintf("%s:%d: %q: %s", rules[i].src.file, rules[i].src.line, rules[i].entry, msg)
+				msg = fmt.Sprintf("%s:%d: \"%s\": %s", rules[i].src.file, rules[i].src.line, rules[i].entry, msg)
 			} else {
-				msg = fmt.Sprintf("%q: %s", rules[i].entry, msg)
+				msg = fmt.Sprintf("\"%s\": %s", rules[i].entry, msg)
 			}
 			return &bot.FieldError{Path: rules[i].src.path, Msg: msg}
 		}
