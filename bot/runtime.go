@@ -647,19 +647,29 @@ func (rt *Runtime) record(ctx context.Context, ev *Event) {
 		recs = append(recs, base)
 	}
 	for _, r := range recs {
-		ch := rt.store.AppendRecord(r)
-		if rt.sync {
-			if err := <-ch; err != nil {
-				rt.recordFailed(err)
-			}
-			continue
-		}
-		go func() {
-			if err := <-ch; err != nil {
-				rt.recordFailed(err)
-			}
-		}()
+		rt.appendRecord(ctx, r)
 	}
+}
+
+// appendRecord queues r with the store's group-commit writer. In sync mode
+// it forces the commit at once (Sync flushes the batch) so tests see the
+// record durable without waiting for the batch delay.
+func (rt *Runtime) appendRecord(ctx context.Context, r Record) {
+	ch := rt.store.AppendRecord(r)
+	if rt.sync {
+		if err := rt.store.Sync(ctx); err != nil {
+			rt.recordFailed(err)
+		}
+		if err := <-ch; err != nil {
+			rt.recordFailed(err)
+		}
+		return
+	}
+	go func() {
+		if err := <-ch; err != nil {
+			rt.recordFailed(err)
+		}
+	}()
 }
 
 func (rt *Runtime) recordFailed(err error) {
@@ -773,18 +783,7 @@ func (rt *Runtime) observeSend(r SendResult) {
 			}
 		}
 		if rt.isManaged(rt.ctx, r.To.Group) {
-			ch := rt.store.AppendRecord(rec)
-			if rt.sync {
-				if err := <-ch; err != nil {
-					rt.recordFailed(err)
-				}
-			} else {
-				go func() {
-					if err := <-ch; err != nil {
-						rt.recordFailed(err)
-					}
-				}()
-			}
+			rt.appendRecord(rt.ctx, rec)
 		}
 	}
 	rt.mu.Lock()
