@@ -97,7 +97,7 @@ func newV1Fixture() v1Fixture {
 			r.Sender, r.SenderName, r.FromBot, r.Text = bot.SelfID, "群管", true, "欢迎新朋友！请先看群公告。"
 		case 6:
 			if g == "g_shop7news" {
-				r.MsgType, r.Text, r.FileName, r.Size = bot.MsgFile, "新品目录.pdf", "新品目录.pdf", 1 << 20
+				r.MsgType, r.Text, r.FileName, r.Size = bot.MsgFile, "新品目录.pdf", "新品目录.pdf", 1<<20
 			}
 		}
 		f.records = append(f.records, r)
