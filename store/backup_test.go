@@ -281,3 +281,30 @@ func TestCheckFindsBadRecords(t *testing.T) {
 		t.Errorf("Check of an empty dir: %v, want a plain error", err)
 	}
 }
+
+func TestRotationRemovesOnlyStaleTemporaryFiles(t *testing.T) {
+	db, _ := newTestDB(t)
+	bdir := filepath.Join(db.Dir(), backupDir)
+	if err := os.MkdirAll(bdir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	stale, fresh := filepath.Join(bdir, ".tmp-crashed.db"), filepath.Join(bdir, ".tmp-in-progress.db")
+	for _, p := range []string{stale, fresh} {
+		if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * staleTempAge)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Backup(context.Background(), "daily"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stale temporary file kept: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("a temporary file that may be in use was removed: %v", err)
+	}
+}

@@ -387,7 +387,9 @@ func (db *DB) commitRecords(batch []writeReq, arena *[]byte) error {
 		recs := tx.Bucket(bucketRecords)
 		var hours *bolt.Bucket
 		if db.schema >= 2 {
-			hours = tx.Bucket(bucketHours)
+			if hours = tx.Bucket(bucketHours); hours == nil {
+				return fmt.Errorf("schema %d without an hours bucket", db.schema)
+			}
 		}
 		buckets := make(map[bot.GroupID]*bolt.Bucket)
 		hourDeltas := make(map[hourKey]*bot.HourCount)
