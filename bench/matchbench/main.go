@@ -18,6 +18,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"regexp"
 	"runtime"
 	"slices"
 	"text/tabwriter"
@@ -30,6 +31,7 @@ func main() {
 	seed := flag.Uint64("seed", 1, "generator seed")
 	check := flag.Int("check", 2000, "lines checked against the naive ground truth")
 	reps := flag.Int("reps", 3, "timed passes per matcher (the median is shown)")
+	only := flag.String("only", "", "run only the matchers whose name matches this regular expression")
 	flag.Parse()
 
 	words := Keywords(*k, *seed)
@@ -74,7 +76,11 @@ func main() {
 	}
 	var rows []*row
 	flags := map[string]func(string, []byte) bool{}
+	onlyRE := regexp.MustCompile(*only)
 	for _, c := range contenders() {
+		if !onlyRE.MatchString(c.name) {
+			continue
+		}
 		before := heapInUse()
 		t0 := time.Now()
 		f, err := c.setup(words)
