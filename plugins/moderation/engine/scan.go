@@ -11,73 +11,154 @@ const (
 	scanSure                    // a deny keyword occurs and counts
 )
 
-// lockStepMin is the message length from which the two halves of a message
-// are scanned in lock-step. The scan is a chain of dependent table loads;
-// two independent chains let the CPU overlap their cache misses.
-const lockStepMin = 32
+// The scan is one chain of dependent table loads, bound by the latency of
+// the cache level the table lives in. A message is therefore cut into
+// regions scanned in lock-step: independent chains whose loads the CPU
+// overlaps. Each region's lane first reads up to overlap bytes before its
+// region, so that it usually arrives at the region with the state the
+// previous lane has there; when it does not, bridge repairs the seam.
+const (
+	lanes2Min = 24 // from this length, two lanes
+	lanes4Min = 64 // from this length, four lanes
+	overlap   = 12 // bytes a lane reads before its region
+)
 
 // scan runs the automaton over the original text with normalisation folded
 // into the byte classes: ASCII separators stay in their state, upper case
 // shares the lower-case class, and only lead bytes of runes that fold or drop
-// take the decoding path. It reports the states a single scan of the
-// normalised text would reach, so scanNone is exact.
+// take the decoding path. It reports what a single scan of the normalised
+// text would find, so scanNone is exact.
 func (m *Matcher) scan(text string) scanResult {
 	if len(m.kw) == 0 {
 		return scanNone
 	}
-	if !utf8.ValidString(text) {
-		// The fast path relies on well-formed sequences; the exact path
-		// treats each invalid byte as a separator.
-		return scanCheck
-	}
-	d := m.d
-	if len(text) < lockStepMin {
-		_, r := m.scanRange(text, 0, len(text), d.root)
+	n := len(text)
+	lanes := 1
+	switch {
+	case n >= lanes4Min:
+		lanes = 4
+	case n >= lanes2Min:
+		lanes = 2
+	default:
+		_, r := m.scanRange(text, 0, n, m.d.root)
 		return r
 	}
-	mid := len(text) / 2
-	for !utf8.RuneStart(text[mid]) {
-		mid++
+	// Region k is [cut[k], cut[k+1]), every cut at a rune start.
+	var cut [5]int
+	for k := 1; k < lanes; k++ {
+		c := max(k*n/lanes, cut[k-1])
+		for c < n && !utf8.RuneStart(text[c]) {
+			c++
+		}
+		cut[k] = c
 	}
+	cut[lanes] = n
 
+	var s [4]uint32
+	var i, end [4]int
+	// Warm-up: lanes 1.. read the bytes before their region from the root.
+	for k := 1; k < lanes; k++ {
+		w := max(cut[k]-overlap, cut[k-1])
+		for w < cut[k] && !utf8.RuneStart(text[w]) {
+			w++
+		}
+		s[k], i[k], end[k] = m.d.root, w, cut[k]
+	}
+	if r := m.lockstep(text, &s, &i, &end); r != scanNone {
+		return r
+	}
+	warm := s
+	// The regions themselves.
+	s[0] = m.d.root
+	for k := range lanes {
+		i[k], end[k] = cut[k], cut[k+1]
+	}
+	if r := m.lockstep(text, &s, &i, &end); r != scanNone {
+		return r
+	}
+	for k := 1; k < lanes; k++ {
+		if s[k-1] != warm[k] {
+			if r := m.bridge(text, cut[k], s[k-1]); r != scanNone {
+				return r
+			}
+		}
+	}
+	return scanNone
+}
+
+// lockstep advances up to four lanes, lane k over text[i[k]:end[k]] from
+// state s[k], one byte each per round. It stops early when a lane reaches a
+// deny state.
+func (m *Matcher) lockstep(text string, s *[4]uint32, i, end *[4]int) scanResult {
+	d := m.d
 	trans := d.trans
 	cls := &d.rawClass
 	hot := d.firstDeny
-	a, b := d.root, d.root
-	i, j := 0, mid
-	n := len(text)
-	for i < mid && j < n {
-		a = trans[a+cls[text[i]]]
-		b = trans[b+cls[text[j]]]
-		i++
-		j++
-		if a >= hot {
-			if a < slowBit {
-				return d.result(a)
-			}
-			var r scanResult
-			if a, i, r = m.slowRune(text, i-1, a&^slowBit); r != scanNone {
-				return r
-			}
-		}
-		if b >= hot {
-			if b < slowBit {
-				return d.result(b)
-			}
-			var r scanResult
-			if b, j, r = m.slowRune(text, j-1, b&^slowBit); r != scanNone {
-				return r
-			}
-		}
-	}
+	s0, s1, s2, s3 := s[0], s[1], s[2], s[3]
+	i0, i1, i2, i3 := i[0], i[1], i[2], i[3]
+	e0, e1, e2, e3 := end[0], end[1], end[2], end[3]
 	var r scanResult
-	if a, r = m.scanRange(text, i, mid, a); r != scanNone {
-		return r
+	for {
+		more := false
+		if i0 < e0 {
+			s0 = trans[s0+cls[text[i0]]]
+			i0++
+			more = true
+		}
+		if i1 < e1 {
+			s1 = trans[s1+cls[text[i1]]]
+			i1++
+			more = true
+		}
+		if i2 < e2 {
+			s2 = trans[s2+cls[text[i2]]]
+			i2++
+			more = true
+		}
+		if i3 < e3 {
+			s3 = trans[s3+cls[text[i3]]]
+			i3++
+			more = true
+		}
+		if !more {
+			break
+		}
+		if s0 >= hot {
+			if s0 < slowBit {
+				return d.result(s0)
+			}
+			if s0, i0, r = m.slowRune(text, i0-1, s0&^slowBit); r != scanNone {
+				return r
+			}
+		}
+		if s1 >= hot {
+			if s1 < slowBit {
+				return d.result(s1)
+			}
+			if s1, i1, r = m.slowRune(text, i1-1, s1&^slowBit); r != scanNone {
+				return r
+			}
+		}
+		if s2 >= hot {
+			if s2 < slowBit {
+				return d.result(s2)
+			}
+			if s2, i2, r = m.slowRune(text, i2-1, s2&^slowBit); r != scanNone {
+				return r
+			}
+		}
+		if s3 >= hot {
+			if s3 < slowBit {
+				return d.result(s3)
+			}
+			if s3, i3, r = m.slowRune(text, i3-1, s3&^slowBit); r != scanNone {
+				return r
+			}
+		}
 	}
-	if _, r = m.scanRange(text, j, n, b); r != scanNone {
-		return r
-	}
-	return m.bridge(text, mid, a)
+	s[0], s[1], s[2], s[3] = s0, s1, s2, s3
+	i[0], i[1], i[2], i[3] = i0, i1, i2, i3
+	return scanNone
 }
 
 // result classifies a deny state.
@@ -139,12 +220,12 @@ func (m *Matcher) feed(s uint32, b string) (uint32, scanResult) {
 	return s, scanNone
 }
 
-// bridge finds the occurrences that straddle the middle of a message. The
-// second half was scanned from the root, so it missed keywords that started
-// in the first half. The first half's state s at mid carries exactly those
-// partial matches; bridge continues it until the state stands for no more
-// normalised bytes than it has read past mid, at which point it is the state
-// the second half had there, and everything after was already scanned.
+// bridge repairs a seam between two regions when the later lane's warm-up
+// was too short to reach the state the earlier lane had at the seam (a long
+// partial match, or many separators). It continues the earlier lane's state
+// s from mid until the state stands for no more normalised bytes than it has
+// read past mid: from there on it equals the later lane's state, which
+// scanned the rest.
 func (m *Matcher) bridge(text string, mid int, s uint32) scanResult {
 	d := m.d
 	read := 0
