@@ -3,6 +3,7 @@ package moderation
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/qunguan/qunguan/bot"
@@ -62,6 +63,9 @@ type Config struct {
 	Allow []string `yaml:"allow"`
 	// AllowFiles name files of allow entries (one per line, # comments).
 	AllowFiles []string `yaml:"allow_files"`
+	// Detectors find links, phone numbers and contact offers; each counts
+	// as a hit of the category it names.
+	Detectors Detectors `yaml:"detectors"`
 	// Ladder turns accumulated points into actions.
 	Ladder Ladder `yaml:"ladder"`
 	// ManualPoints is what /warn adds.
@@ -97,6 +101,19 @@ type Category struct {
 	Files []string `yaml:"files"`
 
 	level Level
+}
+
+// Detectors name the category each detector's hits count as; empty turns
+// a detector off.
+type Detectors struct {
+	// Links are URLs, www. hosts and bare domains.
+	Links string `yaml:"links"`
+	// Phones are mainland mobile numbers, however written.
+	Phones string `yaml:"phones"`
+	// ContactIDs are offers of a WeChat, QQ or Telegram contact.
+	ContactIDs string `yaml:"contact_ids"`
+	// AllowDomains are never flagged as links (the domain and its subdomains).
+	AllowDomains []string `yaml:"allow_domains"`
 }
 
 // Ladder maps a member's points to actions.
@@ -228,6 +245,20 @@ func (c *Config) Validate() error {
 		if cat.Label.ZH == "" && cat.Label.EN == "" {
 			cat.Label = bot.Text{ZH: name, EN: name}
 		}
+	}
+	for _, d := range []struct{ path, cat string }{
+		{"detectors.links", c.Detectors.Links}, {"detectors.phones", c.Detectors.Phones}, {"detectors.contact_ids", c.Detectors.ContactIDs},
+	} {
+		if d.cat != "" && c.Categories[d.cat] == nil {
+			return &bot.FieldError{Path: d.path, Msg: fmt.Sprintf("no category %q under categories", d.cat)}
+		}
+	}
+	for i, d := range c.Detectors.AllowDomains {
+		d = strings.ToLower(strings.Trim(strings.TrimSpace(d), "."))
+		if d == "" || strings.ContainsAny(d, "/: ") {
+			return &bot.FieldError{Path: fmt.Sprintf("detectors.allow_domains[%d]", i), Msg: "write a domain such as example.com"}
+		}
+		c.Detectors.AllowDomains[i] = d
 	}
 	if c.Ladder.Decay <= 0 {
 		return &bot.FieldError{Path: "ladder.decay", Msg: "must be positive"}

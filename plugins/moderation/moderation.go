@@ -145,8 +145,13 @@ func (p *Plugin) HandleEvent(ctx context.Context, ev *bot.Event) error {
 		}
 	}
 	if ev.Message.Type == bot.MsgText {
-		if m := cfg.matcher(); m != nil && m.Any(text) && !exempt() {
-			errs = append(errs, p.keywordOffence(ctx, cfg, ev, m.Match(text, nil)))
+		var hits []engine.Hit
+		if m := cfg.matcher(); m != nil && m.Any(text) {
+			hits = m.Match(text, hits)
+		}
+		hits = cfg.detect(text, hits)
+		if len(hits) > 0 && !exempt() {
+			errs = append(errs, p.keywordOffence(ctx, cfg, ev, hits))
 		}
 	}
 	for _, err := range errs {
@@ -163,11 +168,17 @@ func (p *Plugin) HandleEvent(ctx context.Context, ev *bot.Event) error {
 func (p *Plugin) keywordOffence(ctx context.Context, cfg *Config, ev *bot.Event, hits []engine.Hit) error {
 	wl := cfg.compiled
 	text := ev.Message.Text
+	hits = sortHits(hits)
 	byCat := map[string]*finding{}
 	var order []string
 	var all []string
 	for _, h := range hits {
-		r := wl.rules[h.Pattern]
+		var r rule
+		if h.Pattern >= 0 {
+			r = wl.rules[h.Pattern]
+		} else {
+			r = rule{category: cfg.detectorCategory(h.Pattern), entry: "detector:" + detectorNames[h.Pattern]}
+		}
 		match := text[h.Start:h.End]
 		all = append(all, fmt.Sprintf("%s:%s@%d-%d", r.category, r.entry, h.Start, h.End))
 		if byCat[r.category] != nil {
@@ -176,7 +187,11 @@ func (p *Plugin) keywordOffence(ctx context.Context, cfg *Config, ev *bot.Event,
 		cat := cfg.Categories[r.category]
 		f := &finding{category: r.category, label: cat.Label, points: cat.Points, level: cat.level, silent: cat.Silent, rule: r.entry, match: match}
 		f.describe = func(lang bot.Lang) string {
-			return p.env.T(lang, "moderation.rule_word", map[string]string{"label": f.label.In(lang), "entry": f.rule, "match": f.match})
+			entry := f.rule
+			if name, ok := strings.CutPrefix(f.rule, "detector:"); ok {
+				entry = p.env.T(lang, "moderation.detector."+name, nil)
+			}
+			return p.env.T(lang, "moderation.rule_word", map[string]string{"label": f.label.In(lang), "entry": entry, "match": f.match})
 		}
 		byCat[r.category] = f
 		order = append(order, r.category)

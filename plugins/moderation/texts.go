@@ -26,9 +26,12 @@ var catalog = bot.Catalog{
 
 	"moderation.dm": {ZH: "【违规记录】「{group}」\n成员：{name}（{user}）\n时间：{time}\n规则：{rules}\n原文：{text}\n本次 +{points} 分，{decay}内累计 {total} 分\n处理：{action}\n误判？在群里发 /unwarn {name} 撤销这次记录。",
 		EN: "[Offence] \"{group}\"\nMember: {name} ({user})\nTime: {time}\nRule: {rules}\nText: {text}\n+{points} point(s), {total} within {decay}\nAction: {action}\nFalse positive? Send /unwarn {name} in the group to undo it."},
-	"moderation.rule_word":  {ZH: "{label}（“{entry}”，命中“{match}”）", EN: "{label} (\"{entry}\", matched \"{match}\")"},
-	"moderation.rule_flood": {ZH: "{label}（{count} 条 / {within}）", EN: "{label} ({count} messages in {within})"},
-	"moderation.rule_wave":  {ZH: "{label}（{groups} 个群 / {within}）", EN: "{label} ({groups} groups in {within})"},
+	"moderation.rule_word":           {ZH: "{label}（“{entry}”，命中“{match}”）", EN: "{label} (\"{entry}\", matched \"{match}\")"},
+	"moderation.detector.link":       {ZH: "链接", EN: "a link"},
+	"moderation.detector.phone":      {ZH: "手机号", EN: "a phone number"},
+	"moderation.detector.contact_id": {ZH: "联系方式", EN: "a contact offer"},
+	"moderation.rule_flood":          {ZH: "{label}（{count} 条 / {within}）", EN: "{label} ({count} messages in {within})"},
+	"moderation.rule_wave":           {ZH: "{label}（{groups} 个群 / {within}）", EN: "{label} ({groups} groups in {within})"},
 
 	"moderation.task_title": {ZH: "在「{group}」移出 {name}", EN: "Remove {name} from \"{group}\""},
 	"moderation.task_steps": {ZH: "{name}（昵称 {nick}，{user}）{decay}内累计违规 {total} 分，网页版微信不能踢人，请群主在手机上操作：\n1. 打开群聊「{group}」，点右上角「…」\n2. 在群成员头像区点「－」\n3. 勾选「{name}」，点「删除」\n机器人看到 {name} 不在群里后会自动关闭这个待办；决定不移出就发 /tasks cancel 加上面的待办编号。",
