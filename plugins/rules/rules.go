@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -50,9 +49,9 @@ func (c *Config) Validate() error {
 // Plugin is the rules plugin.
 type Plugin struct {
 	env *bot.Env
-
-	mu    sync.Mutex
-	shown map[bot.GroupID]time.Time // last answer to /rules per group
+	// shown is the last answer to /rules per group. The runtime runs plugin
+	// entry points one at a time, so it needs no lock.
+	shown map[bot.GroupID]time.Time
 }
 
 // New returns the plugin.
@@ -147,9 +146,7 @@ func (p *Plugin) show(ctx context.Context, c *bot.Call) error {
 	now := p.env.Now()
 	if c.Role < bot.RoleAdmin && !c.InDM() {
 		cd := bot.ConfigFor[Config](p.env, c.Group).Cooldown.D()
-		p.mu.Lock()
 		last, seen := p.shown[c.Group]
-		p.mu.Unlock()
 		if seen && now.Sub(last) < cd {
 			p.env.Log.Debug("rules asked again within cooldown", "group_id", string(c.Group))
 			return nil
@@ -161,9 +158,7 @@ func (p *Plugin) show(ctx context.Context, c *bot.Call) error {
 		return nil
 	}
 	if !c.InDM() {
-		p.mu.Lock()
 		p.shown[c.Group] = now
-		p.mu.Unlock()
 	}
 	c.Reply(ctx, c.T("rules.show", map[string]string{"group": c.GroupName, "rules": text}))
 	return nil
@@ -188,9 +183,7 @@ func (p *Plugin) set(ctx context.Context, c *bot.Call) error {
 		Detail: fmt.Sprintf("rules set in chat (%d characters)", n), Evidence: text}); err != nil {
 		return err
 	}
-	p.mu.Lock()
 	delete(p.shown, c.Group)
-	p.mu.Unlock()
 	c.Reply(ctx, c.T("rules.set", map[string]string{"n": strconv.Itoa(n)}))
 	return nil
 }
@@ -217,9 +210,7 @@ func (p *Plugin) clear(ctx context.Context, c *bot.Call) error {
 		Detail: "rules set in chat by " + old.By + " cleared", Evidence: old.Text}); err != nil {
 		return err
 	}
-	p.mu.Lock()
 	delete(p.shown, c.Group)
-	p.mu.Unlock()
 	if hasConf {
 		c.Reply(ctx, c.T("rules.cleared_conf", nil))
 	} else {

@@ -109,12 +109,10 @@ func (p *Plugin) toggle(on bool) func(ctx context.Context, c *bot.Call) error {
 		}
 		if !on {
 			// A batch waiting now is dropped with the switch.
-			p.mu.Lock()
 			err := p.env.KV.Delete(ctx, batchKey(c.Group))
 			if err == nil {
 				err = p.env.CancelTimer(ctx, timerID(c.Group))
 			}
-			p.mu.Unlock()
 			if err != nil {
 				return err
 			}

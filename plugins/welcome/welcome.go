@@ -22,7 +22,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/qunguan/qunguan/bot"
@@ -108,8 +107,8 @@ type Plugin struct {
 	env   *bot.Env
 	rules RulesSource
 
-	// mu serialises batch updates between events and the flush timer.
-	mu          sync.Mutex
+	// lastGoodbye is when each group last got a goodbye line. The runtime
+	// runs plugin entry points one at a time, so it needs no lock.
 	lastGoodbye map[bot.GroupID]time.Time
 }
 
@@ -242,8 +241,6 @@ func (p *Plugin) joined(ctx context.Context, ev *bot.Event) error {
 	if len(add) == 0 {
 		return nil
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	now := p.env.Now()
 	fresh := false
 	err := p.env.KV.Update(ctx, batchKey(ev.Group), func(old []byte) ([]byte, error) {
@@ -303,7 +300,6 @@ func (p *Plugin) lastGreeting(ctx context.Context, g bot.GroupID) (time.Time, bo
 }
 
 func (p *Plugin) left(ctx context.Context, ev *bot.Event) error {
-	p.mu.Lock()
 	pending := map[bot.UserID]bool{}
 	empty := false
 	err := p.env.KV.Update(ctx, batchKey(ev.Group), func(old []byte) ([]byte, error) {
@@ -336,7 +332,6 @@ func (p *Plugin) left(ctx context.Context, ev *bot.Event) error {
 	if err == nil && empty {
 		err = p.env.CancelTimer(ctx, timerID(ev.Group))
 	}
-	p.mu.Unlock()
 	if err != nil {
 		return err
 	}
@@ -359,15 +354,12 @@ func (p *Plugin) left(ctx context.Context, ev *bot.Event) error {
 		return nil
 	}
 	now := p.env.Now()
-	p.mu.Lock()
 	last, seen := p.lastGoodbye[ev.Group]
 	if seen && now.Sub(last) < e.cfg.Cooldown.D() {
-		p.mu.Unlock()
 		p.env.Log.Debug("goodbye skipped within cooldown", "group_id", string(ev.Group), "count", len(names))
 		return nil
 	}
 	p.lastGoodbye[ev.Group] = now
-	p.mu.Unlock()
 	lang := p.env.Lang(ev.Group)
 	vars := p.vars(ev.Group, names, e.cfg.MaxNames, lang)
 	tmpl := e.cfg.GoodbyeTemplate
@@ -402,7 +394,6 @@ func (p *Plugin) nameList(names []string, max int, lang bot.Lang) string {
 
 // HandleTimer implements bot.TimerHandler: greet the pending batch.
 func (p *Plugin) HandleTimer(ctx context.Context, t bot.TimerRecord) error {
-	p.mu.Lock()
 	var b batch
 	err := p.env.KV.Update(ctx, batchKey(t.Group), func(old []byte) ([]byte, error) {
 		if old != nil {
@@ -412,7 +403,6 @@ func (p *Plugin) HandleTimer(ctx context.Context, t bot.TimerRecord) error {
 		}
 		return nil, nil
 	})
-	p.mu.Unlock()
 	if err != nil || len(b.Members) == 0 {
 		return err
 	}
@@ -461,8 +451,6 @@ func (p *Plugin) greeting(ctx context.Context, g bot.GroupID, e effective, joine
 // TimerMissed implements bot.TimerMissHandler: a greeting due while the bot
 // was down is dropped, not sent late.
 func (p *Plugin) TimerMissed(ctx context.Context, t bot.TimerRecord) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.env.Log.Info("greeting missed while offline, dropped", "group_id", string(t.Group))
 	return p.env.KV.Delete(ctx, batchKey(t.Group))
 }
