@@ -174,7 +174,7 @@ func (p *Plugin) process(ctx context.Context, inc incident) (outcome, error) {
 		}
 		public = p.env.T(lang, "moderation.warn_manual", vars)
 	case out.Announce && out.Level >= LevelWarn:
-		vars["rule"] = strings.Join(labels, "、")
+		vars["rule"] = strings.Join(labels, listSep(lang))
 		public = p.env.T(lang, "moderation.warn", vars)
 	}
 	if public != "" {
@@ -184,6 +184,14 @@ func (p *Plugin) process(ctx context.Context, inc incident) (outcome, error) {
 		p.notify(ctx, cfg, inc, out, now)
 	}
 	return out, nil
+}
+
+// listSep joins items of a list in lang.
+func listSep(lang bot.Lang) string {
+	if lang == bot.LangEN {
+		return ", "
+	}
+	return "、"
 }
 
 // nextHint tells the member what the next ladder step is.
@@ -216,7 +224,7 @@ func (p *Plugin) notify(ctx context.Context, cfg *Config, inc incident, out outc
 	action := p.env.T(lang, "moderation.level."+out.Level.String(), nil)
 	text := p.env.T(lang, "moderation.dm", map[string]string{
 		"group": rec.Name, "name": inc.name, "user": string(inc.user),
-		"time": now.In(p.env.Global().Location).Format("01-02 15:04:05"), "rules": strings.Join(rules, "；"),
+		"time": now.In(p.env.Global().Location).Format("01-02 15:04:05"), "rules": strings.Join(rules, listSep(lang)),
 		"text": clip(inc.evidence, 500), "points": strconv.Itoa(out.Points), "total": strconv.Itoa(out.Total),
 		"decay": bot.FormatDuration(cfg.Ladder.Decay.D(), lang), "action": action,
 	})

@@ -101,7 +101,7 @@ func (p *Plugin) warns(ctx context.Context, c *bot.Call) error {
 		steps = append(steps, c.T("moderation.step", map[string]string{"points": strconv.Itoa(st.Points), "what": c.T("moderation.what."+st.level.String(), nil)}))
 	}
 	var b strings.Builder
-	b.WriteString(c.T("moderation.warns_header", map[string]string{"name": name, "total": strconv.Itoa(s.total()), "decay": decay, "steps": strings.Join(steps, "，")}))
+	b.WriteString(c.T("moderation.warns_header", map[string]string{"name": name, "total": strconv.Itoa(s.total()), "decay": decay, "steps": strings.Join(steps, listSep(c.Lang))}))
 	loc := p.env.Global().Location
 	for _, o := range s.Offences {
 		b.WriteString("\n")
@@ -126,10 +126,14 @@ func (p *Plugin) describeOffence(cfg *Config, o offence, lang bot.Lang) string {
 		label = t.In(lang)
 	}
 	if o.Reason != "" {
-		label += "：" + o.Reason
+		if lang == bot.LangEN {
+			label += ": " + o.Reason
+		} else {
+			label += "：" + o.Reason
+		}
 	}
 	if o.By != "" {
-		label += fmt.Sprintf("（%s）", o.By)
+		label += p.env.T(lang, "moderation.by", map[string]string{"name": o.By})
 	}
 	return label
 }

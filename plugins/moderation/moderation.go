@@ -249,7 +249,7 @@ func (p *Plugin) waveOffence(ctx context.Context, global *Config, wh waveHit) er
 	seen := map[string]bool{}
 	for _, g := range wh.groups {
 		rec, _ := p.env.Group(g)
-		names = append(names, "「"+rec.Name+"」")
+		names = append(names, p.env.T(lang, "moderation.quoted", map[string]string{"name": rec.Name}))
 	}
 	for _, ps := range wh.posts {
 		if !seen[ps.name] {
@@ -262,7 +262,7 @@ func (p *Plugin) waveOffence(ctx context.Context, global *Config, wh waveHit) er
 	if wh.first {
 		p.env.Alert(ctx, bot.Alert{Kind: bot.AlertSpamWave, Key: fmt.Sprintf("wave/%x", wh.key),
 			Text: p.env.T(lang, "moderation.alert_wave", map[string]string{"within": bot.FormatDuration(within, lang), "n": strconv.Itoa(n),
-				"groups": strings.Join(names, "、"), "senders": strings.Join(senders, "、"), "text": clip(wh.text, 300)}),
+				"groups": strings.Join(names, listSep(lang)), "senders": strings.Join(senders, listSep(lang)), "text": clip(wh.text, 300)}),
 			Data: map[string]string{"groups": strconv.Itoa(n)}})
 	}
 	for _, ps := range wh.posts {

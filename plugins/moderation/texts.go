@@ -12,6 +12,8 @@ var catalog = bot.Catalog{
 	"moderation.what.remove":  {ZH: "被移出群聊", EN: "removal from the group"},
 	"moderation.removed_kick": {ZH: "🚫 {name} {decay}内累计违规 {total} 分，已被移出群聊。", EN: "🚫 {name} reached {total} points within {decay} and was removed from the group."},
 	"moderation.removed_task": {ZH: "🚫 {name} {decay}内累计违规 {total} 分，已报告群主移出。", EN: "🚫 {name} reached {total} points within {decay}; the group owner has been asked to remove them."},
+	"moderation.quoted":       {ZH: "「{name}」", EN: "\"{name}\""},
+	"moderation.by":           {ZH: "（{name}）", EN: " (by {name})"},
 	"moderation.no_reason":    {ZH: "违反群规", EN: "breaking the group rules"},
 
 	"moderation.cat.flood":  {ZH: "刷屏", EN: "flooding"},
