@@ -265,8 +265,8 @@ func (p *Plugin) remove(ctx context.Context, cfg *Config, inc incident, total in
 		}
 		if err == nil {
 			_, _ = p.env.Audit(ctx, bot.AuditEntry{Group: inc.group, Action: "moderation.kick",
-				Detail: fmt.Sprintf("%s removed at %d points; verified gone from the member list", bot.ActorName(inc.user, inc.name), total),
-				Data:   map[string]string{"user": string(inc.user)}})
+				Detail:   fmt.Sprintf("%s removed at %d points; verified gone from the member list", bot.ActorName(inc.user, inc.name), total),
+				Evidence: inc.evidence, Data: map[string]string{"user": string(inc.user)}})
 			p.clearTask(ctx, inc.group, inc.user)
 			return "kick"
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/qunguan/qunguan/bot"
 	"github.com/qunguan/qunguan/bot/bottest"
+	"github.com/qunguan/qunguan/plugins/moderation"
 )
 
 const baseConfig = `
@@ -169,5 +170,45 @@ func TestBrokenListsAreRefused(t *testing.T) {
 			t.Errorf("%s: the old lists stopped working:\n%s", c.name, out)
 		}
 		h.Do("advance 11m") // past the notice cooldown, so the next hit is announced
+	}
+}
+
+// TestFrozenGroupIsNotModerated: a frozen group (see the countdown) is
+// recorded but neither keywords nor floods are acted on.
+func TestFrozenGroupIsNotModerated(t *testing.T) {
+	h := bottest.New(t, bottest.Options{Config: baseConfig, Plugins: plugins})
+	ctx := context.Background()
+	if err := h.RT.SetFrozen(ctx, h.Group("技术交流群"), true, "test"); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for i := 0; i < 12; i++ {
+		lines = append(lines, "bob@技术交流群: 加微信 "+strconv.Itoa(i))
+	}
+	if out := h.Do(lines...); out != "" {
+		t.Errorf("frozen group moderated:\n%s", out)
+	}
+	if es, _ := h.Store.AuditEntries(ctx, bot.AuditFilter{Action: "moderation."}); len(es) != 0 {
+		t.Errorf("frozen group has moderation records: %+v", es)
+	}
+	// Other groups still are.
+	if out := h.Do("carol@读书会: 加微信"); !strings.Contains(out, "站外引流") {
+		t.Errorf("unfrozen group not moderated:\n%s", out)
+	}
+}
+
+// TestGroupStatus reports members with points and open removals.
+func TestGroupStatus(t *testing.T) {
+	var p *moderation.Plugin
+	h := bottest.New(t, bottest.Options{Config: baseConfig, WebLike: true,
+		Plugins: func() []bot.Plugin { p = moderation.New(); return []bot.Plugin{p} }})
+	ctx := context.Background()
+	g := h.Group("技术交流群")
+	if got := p.GroupStatus(ctx, g, bot.LangZH); got != "审核：0 人30天内有违规记分，0 个移出待办" {
+		t.Errorf("empty status = %q", got)
+	}
+	h.Do("bob@技术交流群: 加微信", "carol@技术交流群: 加微信", "carol@技术交流群: 还是加微信", "carol@技术交流群: 加微信!")
+	if got := p.GroupStatus(ctx, g, bot.LangEN); got != "Moderation: 2 member(s) with points within 30d, 1 removal task(s)" {
+		t.Errorf("status = %q", got)
 	}
 }

@@ -19,6 +19,7 @@ package moderation
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -281,6 +282,36 @@ func (p *Plugin) waveOffence(ctx context.Context, global *Config, wh waveHit) er
 	return nil
 }
 
+// GroupStatus implements bot.StatusReporter: how many members of g have
+// points that still count, and how many removals wait for a human.
+func (p *Plugin) GroupStatus(ctx context.Context, g bot.GroupID, lang bot.Lang) string {
+	cfg := bot.ConfigFor[Config](p.env, g)
+	if !cfg.Enabled {
+		return p.env.T(lang, "moderation.status_off", nil)
+	}
+	now := p.env.Now()
+	members, tasks := 0, 0
+	err := p.env.KV.Scan(ctx, "member/"+string(g)+"/", func(_ string, val []byte) error {
+		var s memberState
+		if err := json.Unmarshal(val, &s); err != nil {
+			return err
+		}
+		s.prune(now, cfg.Ladder.Decay.D())
+		if s.total() > 0 {
+			members++
+		}
+		if s.Task != "" {
+			tasks++
+		}
+		return nil
+	})
+	if err != nil {
+		p.env.Log.Error("member states not read", "group_id", string(g), "err", err)
+	}
+	return p.env.T(lang, "moderation.status", map[string]string{"members": strconv.Itoa(members), "tasks": strconv.Itoa(tasks),
+		"decay": bot.FormatDuration(cfg.Ladder.Decay.D(), lang)})
+}
+
 // TaskClosed implements bot.TaskWatcher: a removal task was verified (the
 // member is gone), expired or canceled.
 func (p *Plugin) TaskClosed(ctx context.Context, t bot.Task) error {
@@ -305,10 +336,11 @@ func (p *Plugin) TaskClosed(ctx context.Context, t bot.Task) error {
 }
 
 var (
-	_ bot.EventHandler = (*Plugin)(nil)
-	_ bot.Configurable = (*Plugin)(nil)
-	_ bot.Reloader     = (*Plugin)(nil)
-	_ bot.TaskWatcher  = (*Plugin)(nil)
-	_ bot.Texter       = (*Plugin)(nil)
-	_ bot.Initializer  = (*Plugin)(nil)
+	_ bot.EventHandler   = (*Plugin)(nil)
+	_ bot.Configurable   = (*Plugin)(nil)
+	_ bot.Reloader       = (*Plugin)(nil)
+	_ bot.TaskWatcher    = (*Plugin)(nil)
+	_ bot.Texter         = (*Plugin)(nil)
+	_ bot.Initializer    = (*Plugin)(nil)
+	_ bot.StatusReporter = (*Plugin)(nil)
 )
