@@ -181,47 +181,74 @@ func isASCIIAlnum(b byte) bool {
 	return b-'a' < 26 || b-'0' < 10
 }
 
-// appendNorm appends the normalised form of s to dst and, for every byte
-// appended, the offset in s of the rune it came from to offs. It is the one
-// definition of normalisation in this package: keywords, the exact path of
-// the matcher and Normalize all go through it. offs may be nil when the
-// offsets are not wanted.
-func (t *foldTable) appendNorm(dst []byte, offs []int, s string, wantOffs bool) ([]byte, []int) {
-	// sepAt is the offset of the first separator dropped since the last
-	// ASCII letter or digit was written, or -1. A space is written for it
-	// only if the next thing written is an ASCII letter or digit too.
-	sepAt := -1
-	lastAlnum := false
-	emit := func(b byte, at int) {
-		if isASCIIAlnum(b) {
-			if lastAlnum && sepAt >= 0 {
-				dst = append(dst, ' ')
-				if wantOffs {
-					offs = append(offs, sepAt)
-				}
-			}
-			lastAlnum = true
-		} else if b < utf8.RuneSelf || utf8.RuneStart(b) {
-			lastAlnum = false
-		}
-		sepAt = -1
-		dst = append(dst, b)
-		if wantOffs {
-			offs = append(offs, at)
+// normWriter accumulates normalised text. sepAt is the offset of the first
+// separator dropped since the last ASCII letter or digit was written, or
+// -1; a space is written for it only if the next thing written is an ASCII
+// letter or digit too.
+type normWriter struct {
+	dst       []byte
+	offs      []int
+	wantOffs  bool
+	sepAt     int
+	lastAlnum bool
+}
+
+// alnum writes an ASCII letter or digit that came from offset at.
+func (w *normWriter) alnum(b byte, at int) {
+	if w.lastAlnum && w.sepAt >= 0 {
+		w.dst = append(w.dst, ' ')
+		if w.wantOffs {
+			w.offs = append(w.offs, w.sepAt)
 		}
 	}
+	w.dst = append(w.dst, b)
+	if w.wantOffs {
+		w.offs = append(w.offs, at)
+	}
+	w.lastAlnum, w.sepAt = true, -1
+}
+
+// other writes the bytes of one or more non-ASCII runes (or a replacement
+// that may mix in ASCII) that came from offset at.
+func (w *normWriter) other(b string, at int) {
+	for k := 0; k < len(b); k++ {
+		if isASCIIAlnum(b[k]) {
+			w.alnum(b[k], at)
+			continue
+		}
+		if utf8.RuneStart(b[k]) {
+			w.lastAlnum, w.sepAt = false, -1
+		}
+		w.dst = append(w.dst, b[k])
+		if w.wantOffs {
+			w.offs = append(w.offs, at)
+		}
+	}
+}
+
+// sep records a dropped separator at offset at.
+func (w *normWriter) sep(at int) {
+	if w.lastAlnum && w.sepAt < 0 {
+		w.sepAt = at
+	}
+}
+
+// appendNorm appends the normalised form of s to dst and, if wantOffs, for
+// every byte appended the offset in s of the rune it came from to offs. It
+// is the one definition of normalisation in this package: keywords, the
+// exact path of the matcher and Normalize all go through it.
+func (t *foldTable) appendNorm(dst []byte, offs []int, s string, wantOffs bool) ([]byte, []int) {
+	w := normWriter{dst: dst, offs: offs, wantOffs: wantOffs, sepAt: -1}
 	for i := 0; i < len(s); {
 		b := s[i]
 		if b < utf8.RuneSelf {
 			switch {
 			case isASCIIAlnum(b):
-				emit(b, i)
+				w.alnum(b, i)
 			case b-'A' < 26:
-				emit(b+'a'-'A', i)
+				w.alnum(b+'a'-'A', i)
 			default:
-				if lastAlnum && sepAt < 0 {
-					sepAt = i
-				}
+				w.sep(i)
 			}
 			i++
 			continue
@@ -233,23 +260,23 @@ func (t *foldTable) appendNorm(dst []byte, offs []int, s string, wantOffs bool) 
 		}
 		switch e {
 		case entKeep:
-			for k := range size {
-				emit(s[i+k], i)
+			// A kept non-ASCII rune: no letters to fold, no space to write.
+			w.dst = append(w.dst, s[i:i+size]...)
+			if w.wantOffs {
+				for range size {
+					w.offs = append(w.offs, i)
+				}
 			}
+			w.lastAlnum, w.sepAt = false, -1
 		case entIgnore:
 		case entSep:
-			if lastAlnum && sepAt < 0 {
-				sepAt = i
-			}
+			w.sep(i)
 		default:
-			rep := t.repl[e-entRepl]
-			for k := 0; k < len(rep); k++ {
-				emit(rep[k], i)
-			}
+			w.other(t.repl[e-entRepl], i)
 		}
 		i += size
 	}
-	return dst, offs
+	return w.dst, w.offs
 }
 
 // Normalize returns the normalised form of s, as the matcher sees it with
