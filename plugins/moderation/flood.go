@@ -31,8 +31,9 @@ type memberFlood struct {
 	times  []time.Time            // message times within the rate window
 	recent []stamped              // the last messages, for evidence
 	texts  map[uint64][]time.Time // times of each recent text, for repeats
-	fired  map[uint64]bool        // texts whose repeat already fired
+	done   map[uint64]bool        // texts whose repeat already fired
 	until  time.Time              // flood episode: checks quiet until then
+	fired  time.Time              // when the episode began
 	last   time.Time
 }
 
@@ -62,8 +63,9 @@ type post struct {
 }
 
 const (
-	recentKept   = 10  // messages kept per member for evidence
-	maxWavePosts = 200 // posts kept per wave
+	recentKept   = 10               // messages kept per member for evidence
+	maxWavePosts = 200              // posts kept per wave
+	maxEpisode   = 30 * time.Minute // the longest one flood episode lasts
 )
 
 func newFloodTracker() *floodTracker {
@@ -92,15 +94,16 @@ type floodHit struct {
 
 // observe records a message from u in g and reports a check that fired.
 // After one fires, the member is in a flood episode: no further check
-// fires until they have been quiet for the longer window, so a flood of
-// any length is one offence and one alert.
+// fires until they have been quiet for the longer window, so a flood is
+// one offence and one alert. An episode lasts at most maxEpisode, so
+// someone who never stops cannot hide inside one.
 func (t *floodTracker) observe(g bot.GroupID, u bot.UserID, now time.Time, text string, key uint64, keyed bool, f Flood) (floodHit, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	k := memberKey{g, u}
 	m := t.members[k]
 	if m == nil {
-		m = &memberFlood{texts: map[uint64][]time.Time{}, fired: map[uint64]bool{}}
+		m = &memberFlood{texts: map[uint64][]time.Time{}, done: map[uint64]bool{}}
 		t.members[k] = m
 	}
 	m.last = now
@@ -109,7 +112,7 @@ func (t *floodTracker) observe(g bot.GroupID, u bot.UserID, now time.Time, text 
 		m.recent = m.recent[len(m.recent)-recentKept:]
 	}
 	episode := max(f.Rate.Within.D(), f.Repeat.Within.D())
-	inEpisode := now.Before(m.until)
+	inEpisode := now.Before(m.until) && now.Sub(m.fired) < maxEpisode
 
 	var hit floodHit
 	fired := false
@@ -124,13 +127,13 @@ func (t *floodTracker) observe(g bot.GroupID, u bot.UserID, now time.Time, text 
 		for h, ts := range m.texts {
 			if ts = within(ts, now, f.Repeat.Within.D()); len(ts) == 0 {
 				delete(m.texts, h)
-				delete(m.fired, h)
+				delete(m.done, h)
 			} else {
 				m.texts[h] = ts
 			}
 		}
 		m.texts[key] = append(m.texts[key], now)
-		if n := len(m.texts[key]); n >= f.Repeat.Times && !m.fired[key] && !inEpisode && !fired {
+		if n := len(m.texts[key]); n >= f.Repeat.Times && !m.done[key] && !inEpisode && !fired {
 			hit = floodHit{kind: catRepeat, count: n, within: f.Repeat.Within.D()}
 			for _, at := range m.texts[key] {
 				hit.evidence = append(hit.evidence, stamped{at, text})
@@ -138,10 +141,13 @@ func (t *floodTracker) observe(g bot.GroupID, u bot.UserID, now time.Time, text 
 			fired = true
 		}
 		if fired {
-			m.fired[key] = true
+			m.done[key] = true
 		}
 	}
-	if fired || inEpisode {
+	switch {
+	case fired:
+		m.fired, m.until = now, now.Add(episode)
+	case inEpisode:
 		m.until = now.Add(episode)
 	}
 	return hit, fired

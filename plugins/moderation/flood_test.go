@@ -41,6 +41,21 @@ func TestRateFiresOncePerEpisode(t *testing.T) {
 	}
 }
 
+func TestEndlessFloodCountsAgainAfterAnEpisode(t *testing.T) {
+	ft := newFloodTracker()
+	f := floodConfig()
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	fires := 0
+	for i := 0; i < 45*60; i++ { // one message a second for 45 minutes
+		if _, ok := ft.observe("g", "u", t0.Add(time.Duration(i)*time.Second), "x", 0, false, f); ok {
+			fires++
+		}
+	}
+	if fires != 2 {
+		t.Errorf("fired %d times in 45 minutes of flooding, want 2 (once per 30-minute episode)", fires)
+	}
+}
+
 func TestSlowMessagesDoNotFlood(t *testing.T) {
 	ft := newFloodTracker()
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
