@@ -20,6 +20,7 @@ package moderation
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -155,12 +156,7 @@ func (p *Plugin) HandleEvent(ctx context.Context, ev *bot.Event) error {
 			errs = append(errs, p.keywordOffence(ctx, cfg, ev, hits))
 		}
 	}
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // keywordOffence turns a message's hits into an incident: one finding per
