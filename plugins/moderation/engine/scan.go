@@ -7,7 +7,7 @@ type scanResult uint8
 
 const (
 	scanNone  scanResult = iota // no deny keyword occurs
-	scanCheck                   // a deny keyword occurs, but boundaries or allow phrases decide
+	scanCheck                   // a deny keyword occurs but boundaries or allow phrases decide, or the UTF-8 is malformed
 	scanSure                    // a deny keyword occurs and counts
 )
 
