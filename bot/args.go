@@ -128,6 +128,16 @@ var durationUnits = []struct {
 // "半小时", "1天12小时". Full-width digits are accepted. A bare number is an
 // error: the unit must be explicit, because "3" could mean days or hours.
 func ParseDuration(s string) (time.Duration, error) {
+	d, err := parseDuration(s)
+	if err == nil && d <= 0 {
+		return 0, fmt.Errorf("duration %q must be positive", s)
+	}
+	return d, err
+}
+
+// parseDuration is ParseDuration without the positivity check, for config
+// values where "0s" means off.
+func parseDuration(s string) (time.Duration, error) {
 	orig := s
 	s = strings.ToLower(strings.TrimSpace(FoldWidth(s)))
 	if s == "" {
@@ -182,8 +192,8 @@ func ParseDuration(s string) (time.Duration, error) {
 		}
 		s = strings.TrimLeft(s, " 又零")
 	}
-	if total <= 0 {
-		return 0, fmt.Errorf("duration %q must be positive", orig)
+	if total < 0 {
+		return 0, fmt.Errorf("duration %q must not be negative", orig)
 	}
 	return total, nil
 }
@@ -227,7 +237,7 @@ func (d *Duration) UnmarshalText(b []byte) error {
 		*d = 0
 		return nil
 	}
-	v, err := ParseDuration(s)
+	v, err := parseDuration(s)
 	if err != nil {
 		return err
 	}

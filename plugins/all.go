@@ -7,7 +7,10 @@ import (
 	"github.com/qunguan/qunguan/bot"
 	"github.com/qunguan/qunguan/plugins/countdown"
 	"github.com/qunguan/qunguan/plugins/export"
+	"github.com/qunguan/qunguan/plugins/moderation"
 	"github.com/qunguan/qunguan/plugins/remind"
+	"github.com/qunguan/qunguan/plugins/rules"
+	"github.com/qunguan/qunguan/plugins/welcome"
 )
 
 // All returns fresh values of every plugin, in event order. The countdown
@@ -15,6 +18,9 @@ import (
 func All() []bot.Plugin {
 	exp := export.New()
 	return []bot.Plugin{
+		moderation.New(),
+		rules.New(),
+		welcome.New(),
 		remind.New(),
 		exp,
 		countdown.New(exp),

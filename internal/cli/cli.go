@@ -169,17 +169,34 @@ func dataDirFrom(e Env, name string, args []string) (string, []string, error) {
 	fs := newFlags(e, name)
 	cfgPath := fs.String("config", "config.yaml", "config file")
 	dir := fs.String("data-dir", "", "data dir (overrides the config)")
-	if err := fs.Parse(args); err != nil {
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
 		return "", nil, err
 	}
 	if *dir != "" {
-		return *dir, fs.Args(), nil
+		return *dir, rest, nil
 	}
 	cfg, err := bot.LoadConfig(*cfgPath, plugins.All())
 	if err != nil {
 		return "", nil, err
 	}
-	return app.DataDir(cfg), fs.Args(), nil
+	return app.DataDir(cfg), rest, nil
+}
+
+// parseInterspersed parses flags anywhere among the arguments ("db restore
+// BACKUP --config FILE"), which the flag package alone stops at.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return rest, nil
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }
 
 func auditCmd(e Env, args []string) error {
