@@ -66,6 +66,13 @@ func (e *Env) Send(ctx context.Context, to Target, text string, prio Priority) {
 	e.rt.Send(ctx, to, text, prio)
 }
 
+// SendThen queues text like Send; done gets the final result (nil once
+// the platform took it). A plugin that must not act before its notice is
+// out (the countdown before dissolving a group) waits for it.
+func (e *Env) SendThen(ctx context.Context, to Target, text string, prio Priority, done func(error)) {
+	e.rt.pacer.Enqueue(to, text, nil, prio, done)
+}
+
 // SendFile queues a file through the pacer; done gets the final result.
 func (e *Env) SendFile(ctx context.Context, to Target, f File, prio Priority, done func(error)) {
 	e.rt.SendFile(ctx, to, f, prio, done)

@@ -305,7 +305,7 @@ func (p *Plugin) extendCommand(ctx context.Context, c *bot.Call) error {
 		if ok, err := p.mark(ctx, c.Group, lc.ID, "extend:"+strconv.Itoa(lc.Extends)); err != nil {
 			return err
 		} else if ok {
-			p.env.Send(ctx, bot.ToGroup(c.Group), p.env.T(p.env.Lang(c.Group), "countdown.extended", vars), bot.PrioReply)
+			p.announce(ctx, c.Group, p.env.T(p.env.Lang(c.Group), "countdown.extended", vars))
 		}
 	}
 	if c.InDM() || lc.Silent {

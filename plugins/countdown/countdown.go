@@ -171,11 +171,14 @@ type Plugin struct {
 	running    map[bot.GroupID]bool
 	again      map[bot.GroupID]bool
 	reconciled bool
+	// inflight counts the group announcements of this process the pacer
+	// has not delivered yet: nothing is dissolved before they are out.
+	inflight map[bot.GroupID]int
 }
 
 // New returns the plugin; arch writes the archives (the export plugin).
 func New(arch Archiver) *Plugin {
-	return &Plugin{arch: arch, running: map[bot.GroupID]bool{}, again: map[bot.GroupID]bool{}}
+	return &Plugin{arch: arch, running: map[bot.GroupID]bool{}, again: map[bot.GroupID]bool{}, inflight: map[bot.GroupID]int{}}
 }
 
 // Name implements bot.Plugin.
@@ -198,6 +201,29 @@ func (p *Plugin) cfg(g bot.GroupID) *Config { return bot.ConfigFor[Config](p.env
 func (p *Plugin) loc() *time.Location { return p.env.Global().Location }
 
 func (p *Plugin) when(t time.Time) string { return t.In(p.loc()).Format("01-02 15:04") }
+
+// announce sends text to the group and counts it until the pacer has
+// delivered it (or given up on it).
+func (p *Plugin) announce(ctx context.Context, g bot.GroupID, text string) {
+	p.mu.Lock()
+	p.inflight[g]++
+	p.mu.Unlock()
+	p.env.SendThen(ctx, bot.ToGroup(g), text, bot.PrioReply, func(err error) {
+		if err != nil {
+			p.env.Log.Warn("group announcement not delivered", "group_id", string(g), "err", err)
+		}
+		p.mu.Lock()
+		p.inflight[g]--
+		p.mu.Unlock()
+	})
+}
+
+// undelivered reports how many of g's announcements are still queued.
+func (p *Plugin) undelivered(g bot.GroupID) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.inflight[g]
+}
 
 // groupName is the group's current name without the freeze prefix, else
 // the lifecycle's: the name people know the group by.

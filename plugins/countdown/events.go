@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,6 +66,9 @@ func (p *Plugin) reconcile(ctx context.Context) {
 
 func (p *Plugin) reconcileOne(ctx context.Context, lc *Lifecycle) error {
 	now := p.env.Now()
+	if err := p.fillAudit(ctx, lc); err != nil {
+		return err
+	}
 	switch lc.State {
 	case StateConfirming:
 		if lc.ConfirmExpires.IsZero() || !now.Before(lc.ConfirmExpires) {
@@ -72,6 +76,14 @@ func (p *Plugin) reconcileOne(ctx context.Context, lc *Lifecycle) error {
 		}
 		return p.ensureTimer(ctx, lc, "expire", lc.ConfirmExpires, bot.MissedRun)
 	case StateCounting:
+		if _, sent := lc.Sent["start"]; !sent && now.Before(lc.Deadline) {
+			// The bot stopped between the confirmation and the start notice.
+			if ok, err := p.mark(ctx, lc.Group, lc.ID, "start"); err != nil {
+				return err
+			} else if ok {
+				p.startNotices(ctx, lc)
+			}
+		}
 		if _, ok := p.timer(lc.Group, "deadline"); ok || now.Before(lc.Deadline) {
 			return p.armTimers(ctx, lc)
 		}
@@ -105,6 +117,60 @@ func (p *Plugin) reconcileOne(ctx context.Context, lc *Lifecycle) error {
 		return p.TaskClosed(ctx, *t)
 	case StateDissolved:
 		p.kick(lc.Group)
+	}
+	return nil
+}
+
+// fillAudit writes the audit entries of the steps lc has taken that a
+// crash kept out of the log: each step is written to the lifecycle first
+// and to the audit log right after, and the process may die in between.
+// An entry is identified by its action and the countdown (and attempt)
+// in its data, so nothing is written twice.
+func (p *Plugin) fillAudit(ctx context.Context, lc *Lifecycle) error {
+	type step struct {
+		action, detail string
+		data           map[string]string
+	}
+	var steps []step
+	if !lc.ConfirmedAt.IsZero() {
+		steps = append(steps, step{"countdown.start", "countdown confirmed: dissolve at " + lc.Deadline.UTC().Format(time.RFC3339), nil})
+	}
+	for a := 1; a <= lc.Attempt && !lc.Early; a++ {
+		action := "countdown.freeze"
+		if a > 1 {
+			action = "countdown.attempt"
+		}
+		steps = append(steps, step{action, "deadline reached: freeze, export, dissolve", map[string]string{"attempt": strconv.Itoa(a)}})
+	}
+	if lc.Export != nil {
+		steps = append(steps, step{"countdown.export", fmt.Sprintf("archive %s written and verified before dissolving: %d records", lc.Export.Name, lc.Export.Records),
+			map[string]string{"job": lc.Export.Job, "manifest_sha256": lc.Export.ManifestSHA256, "archive": lc.Export.Name}})
+	}
+	if lc.State == StateDissolved {
+		steps = append(steps, step{"countdown.dissolved", "dissolved, as observed: " + lc.Observed, map[string]string{"method": lc.Method, "observed": lc.Observed}})
+	}
+	for _, s := range steps {
+		es, err := p.env.Store.AuditEntries(ctx, bot.AuditFilter{Group: lc.Group, Action: s.action})
+		if err != nil {
+			return err
+		}
+		found := false
+		for _, e := range es {
+			if e.Action == s.action && e.Data["countdown"] == lc.ID && (s.data["attempt"] == "" || e.Data["attempt"] == s.data["attempt"]) &&
+				(s.data["job"] == "" || e.Data["job"] == s.data["job"]) {
+				found = true
+			}
+		}
+		if found {
+			continue
+		}
+		data := map[string]string{"countdown": lc.ID, "restart": "true"}
+		for k, v := range s.data {
+			data[k] = v
+		}
+		if _, err := p.env.Audit(ctx, bot.AuditEntry{Group: lc.Group, Action: s.action, Detail: s.detail + " (recorded at restart: the bot stopped between the step and its entry)", Data: data}); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -280,7 +346,7 @@ func (p *Plugin) Confirmed(ctx context.Context, c bot.Confirmation, call *bot.Ca
 		p.kick(lc.Group)
 	case "retry":
 		lc, ok, err := p.transit(ctx, lc.Group, lc.ID, []State{StateHalted}, StateFrozen, func(lc *Lifecycle) {
-			lc.Halt, lc.Hold, lc.Waiting, lc.Postponed = "", false, false, 0
+			lc.Halt, lc.Hold, lc.Waiting, lc.Postponed = "", false, true, 0
 			lc.Method, lc.Calls, lc.Task = "", 0, ""
 			lc.Deadline, lc.ResumedAt = now, now
 		})
@@ -354,7 +420,7 @@ func (p *Plugin) startNotices(ctx context.Context, lc *Lifecycle) {
 	now := p.env.Now()
 	vars := map[string]string{"when": p.when(lc.Deadline), "left": bot.FormatDuration(lc.Deadline.Sub(now), lang), "reason": p.reason(lc, lang)}
 	if !lc.Silent {
-		p.env.Send(ctx, bot.ToGroup(g), p.env.T(lang, "countdown.start", vars), bot.PrioReply)
+		p.announce(ctx, g, p.env.T(lang, "countdown.start", vars))
 	}
 	opLang := p.env.Lang("")
 	var times []string
@@ -431,7 +497,7 @@ func (p *Plugin) cancel(ctx context.Context, lc *Lifecycle, by, why string) (*Li
 	if frozen {
 		key = "countdown.unfrozen"
 	}
-	p.env.Send(ctx, bot.ToGroup(g), p.env.T(p.env.Lang(g), key, nil), bot.PrioReply)
+	p.announce(ctx, g, p.env.T(p.env.Lang(g), key, nil))
 	return lc, true, nil
 }
 

@@ -146,7 +146,7 @@ func (p *Plugin) restoreCommand(ctx context.Context, c *bot.Call) error {
 		Data:   map[string]string{"countdown": lc.ID, "new_group": string(newG), "joined": strconv.Itoa(len(joined)), "missing": strconv.Itoa(len(missing))}}); err != nil {
 		return err
 	}
-	p.env.Send(ctx, bot.ToGroup(newG), p.env.T(p.env.Lang(lc.Group), "countdown.restore.welcome", nil), bot.PrioReply)
+	p.announce(ctx, newG, p.env.T(p.env.Lang(lc.Group), "countdown.restore.welcome", nil))
 	vars := map[string]string{"group": lc.Name, "id": string(newG), "invited": strconv.Itoa(len(back)), "joined": strconv.Itoa(len(joined))}
 	if len(missing) > 0 {
 		vars["missing"] = c.T("countdown.restore.missing", map[string]string{"names": p.names(ctx, lc.Group, missing)})

@@ -109,6 +109,11 @@ func (p *Plugin) step(ctx context.Context, g bot.GroupID) (bool, error) {
 		if gone, how := p.observedGone(ctx, g); gone {
 			return true, p.dissolved(ctx, lc, how)
 		}
+		if p.undelivered(g) > 0 {
+			// The final notice is still queued: members hear it before the
+			// group goes.
+			return false, p.setTimer(ctx, lc, "run", p.env.Now().Add(time.Minute), bot.MissedRun)
+		}
 		return p.dissolve(ctx, lc)
 	case StateDissolved:
 		return false, p.dissolvedNotices(ctx, lc)
@@ -120,9 +125,17 @@ func (p *Plugin) step(ctx context.Context, g bot.GroupID) (bool, error) {
 // and runs it.
 func (p *Plugin) reachDeadline(ctx context.Context, lc *Lifecycle) error {
 	first := lc.State == StateCounting
-	lc, ok, err := p.transit(ctx, lc.Group, lc.ID, []State{StateCounting, StateFrozen}, StateFrozen, func(lc *Lifecycle) {
+	lc, ok, err := p.update(ctx, lc.Group, lc.ID, func(lc *Lifecycle) error {
+		// Only a countdown or a postponed dissolve reaches its deadline; a
+		// freeze already under way (the timer firing again after a crash)
+		// is carried on by the run, not started over.
+		if lc.State != StateCounting && !(lc.State == StateFrozen && lc.Waiting) {
+			return errStale
+		}
+		lc.State = StateFrozen
 		lc.Attempt++
 		lc.Job, lc.Export, lc.Score, lc.Hold, lc.Waiting = "", nil, nil, false, false
+		return nil
 	})
 	if err != nil || !ok {
 		return err
@@ -158,7 +171,7 @@ func (p *Plugin) freeze(ctx context.Context, lc *Lifecycle) error {
 	} else if ok {
 		failpoint.Inject("countdown.final.marked")
 		if !lc.Silent {
-			p.env.Send(ctx, bot.ToGroup(g), p.env.T(lang, "countdown.final", map[string]string{"restore": bot.FormatDuration(cfg.RestoreWindow.D(), lang)}), bot.PrioReply)
+			p.announce(ctx, g, p.env.T(lang, "countdown.final", map[string]string{"restore": bot.FormatDuration(cfg.RestoreWindow.D(), lang)}))
 		}
 		p.env.NotifyOperators(ctx, p.env.T(lang, "countdown.op.frozen", map[string]string{"group": name}), bot.PrioReply)
 		failpoint.Inject("countdown.final.sent")
@@ -234,6 +247,10 @@ func (p *Plugin) listed(ctx context.Context, g bot.GroupID) (bool, error) {
 func (p *Plugin) exportStep(ctx context.Context, lc *Lifecycle) (bool, error) {
 	g := lc.Group
 	lang := p.env.Lang(g)
+	// A run resumed after a crash may find the export (and the score)
+	// already recorded: their audit entries are written once.
+	recorded := lc.Export != nil && lc.Export.Job == lc.Job
+	scored := lc.Score != nil
 	out, err := p.arch.Archive(ctx, export.Job{ID: lc.Job, Group: g, By: "plugin:countdown", Reason: "lifecycle"})
 	if errors.Is(err, export.ErrBusy) {
 		return false, p.setTimer(ctx, lc, "run", p.env.Now().Add(5*time.Minute), bot.MissedRun)
@@ -255,11 +272,13 @@ func (p *Plugin) exportStep(ctx context.Context, lc *Lifecycle) (bool, error) {
 		return ok, err
 	}
 	failpoint.Inject("countdown.export.done")
-	if _, err := p.env.Audit(ctx, bot.AuditEntry{Group: g, Action: "countdown.export",
-		Detail: fmt.Sprintf("archive %s written and verified before dissolving: %d records", out.Name, out.Records),
-		Data: map[string]string{"countdown": lc.ID, "job": out.Job, "manifest_sha256": out.ManifestSHA256, "file_sha256": out.FileSHA256,
-			"records": strconv.FormatInt(out.Records, 10), "archive": out.Name}}); err != nil {
-		return false, err
+	if !recorded {
+		if _, err := p.env.Audit(ctx, bot.AuditEntry{Group: g, Action: "countdown.export",
+			Detail: fmt.Sprintf("archive %s written and verified before dissolving: %d records", out.Name, out.Records),
+			Data: map[string]string{"countdown": lc.ID, "job": out.Job, "manifest_sha256": out.ManifestSHA256, "file_sha256": out.FileSHA256,
+				"records": strconv.FormatInt(out.Records, 10), "archive": out.Name}}); err != nil {
+			return false, err
+		}
 	}
 	if ok, err := p.mark(ctx, g, lc.ID, "archive:"+strconv.Itoa(lc.Attempt)); err != nil {
 		return false, err
@@ -287,10 +306,12 @@ func (p *Plugin) exportStep(ctx context.Context, lc *Lifecycle) (bool, error) {
 	}
 	failpoint.Inject("countdown.readiness")
 	cfg := p.cfg(g)
-	if _, err := p.env.Audit(ctx, bot.AuditEntry{Group: g, Action: "countdown.readiness",
-		Detail: fmt.Sprintf("readiness %d/100 (threshold %d)", score.Total, cfg.ReadinessThreshold), Evidence: score.Text(bot.LangEN),
-		Data: map[string]string{"countdown": lc.ID, "score": strconv.Itoa(score.Total), "threshold": strconv.Itoa(cfg.ReadinessThreshold)}}); err != nil {
-		return false, err
+	if !scored {
+		if _, err := p.env.Audit(ctx, bot.AuditEntry{Group: g, Action: "countdown.readiness",
+			Detail: fmt.Sprintf("readiness %d/100 (threshold %d)", score.Total, cfg.ReadinessThreshold), Evidence: score.Text(bot.LangEN),
+			Data: map[string]string{"countdown": lc.ID, "score": strconv.Itoa(score.Total), "threshold": strconv.Itoa(cfg.ReadinessThreshold)}}); err != nil {
+			return false, err
+		}
 	}
 	opLang := p.env.Lang("")
 	name := p.groupName(lc)
@@ -338,8 +359,8 @@ func (p *Plugin) postpone(ctx context.Context, lc *Lifecycle, report string) err
 	} else if ok {
 		lang := p.env.Lang(g)
 		if !lc.Silent {
-			p.env.Send(ctx, bot.ToGroup(g), p.env.T(lang, "countdown.postponed", map[string]string{"when": p.when(until),
-				"score": strconv.Itoa(lc.Score.Total), "threshold": strconv.Itoa(cfg.ReadinessThreshold)}), bot.PrioReply)
+			p.announce(ctx, g, p.env.T(lang, "countdown.postponed", map[string]string{"when": p.when(until),
+				"score": strconv.Itoa(lc.Score.Total), "threshold": strconv.Itoa(cfg.ReadinessThreshold)}))
 		}
 		opLang := p.env.Lang("")
 		p.env.NotifyOperators(ctx, report+"\n"+p.env.T(opLang, "countdown.op.postponed", map[string]string{"when": p.when(until),

@@ -95,7 +95,7 @@ func (p *Plugin) HandleTimer(ctx context.Context, t bot.TimerRecord) error {
 	case "remind":
 		return p.remind(ctx, lc)
 	case "deadline":
-		if lc.State != StateCounting && lc.State != StateFrozen {
+		if lc.State != StateCounting && !(lc.State == StateFrozen && lc.Waiting) {
 			return nil
 		}
 		if p.env.Now().Before(lc.Deadline) {
@@ -168,7 +168,7 @@ func (p *Plugin) remind(ctx context.Context, lc *Lifecycle) error {
 	if lc.Silent {
 		p.env.NotifyOperators(ctx, p.env.T(p.env.Lang(""), "countdown.op.remind", vars), bot.PrioReply)
 	} else {
-		p.env.Send(ctx, bot.ToGroup(g), p.env.T(lang, "countdown.remind", vars), bot.PrioReply)
+		p.announce(ctx, g, p.env.T(lang, "countdown.remind", vars))
 	}
 	failpoint.Inject("countdown.remind.sent")
 	detail := "reminder sent: " + bot.FormatDuration(lc.Deadline.Sub(now).Round(time.Minute), bot.LangEN) + " left"

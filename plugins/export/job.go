@@ -25,6 +25,8 @@ type jobRecord struct {
 	Finished time.Time `json:"finished,omitzero"`
 	Err      string    `json:"err,omitempty"`
 	Outcome  *Outcome  `json:"outcome,omitempty"`
+	// Audited is set once export.done is in the audit log.
+	Audited bool `json:"audited,omitempty"`
 }
 
 const (
@@ -95,7 +97,7 @@ func (p *Plugin) Archive(ctx context.Context, j Job) (*Outcome, error) {
 		if err := Check(rec.Outcome); err != nil {
 			return nil, err
 		}
-		return rec.Outcome, nil
+		return rec.Outcome, p.auditDone(ctx, rec)
 	}
 	dir := p.jobDir(j)
 	// Whatever an unfinished attempt left (a .partial folder after a
@@ -149,13 +151,24 @@ func (p *Plugin) Archive(ctx context.Context, j Job) (*Outcome, error) {
 	}
 	failpoint.Inject("export.recorded")
 	log.Info("export verified", "archive", out.Name, "records", out.Records, "manifest_sha256", out.ManifestSHA256)
+	return out, p.auditDone(ctx, rec)
+}
+
+// auditDone writes the job's export.done entry, with the manifest hash,
+// unless it is already written (a job resumed after a crash).
+func (p *Plugin) auditDone(ctx context.Context, rec *jobRecord) error {
+	if rec.Audited {
+		return nil
+	}
+	j, out := rec.Job, rec.Outcome
 	if _, err := p.env.Audit(ctx, bot.AuditEntry{Group: j.Group, Actor: j.By, Action: "export.done",
 		Detail: fmt.Sprintf("archive %s written and verified: %d records", out.Name, out.Records),
 		Data: map[string]string{"job": j.ID, "reason": j.Reason, "manifest_sha256": out.ManifestSHA256, "file_sha256": out.FileSHA256,
 			"records": strconv.FormatInt(out.Records, 10), "reconciled": strconv.FormatBool(out.Reconciled), "archive": out.Name}}); err != nil {
-		return nil, err
+		return err
 	}
-	return out, nil
+	rec.Audited = true
+	return p.saveJob(ctx, rec)
 }
 
 // NewOutcome describes a verified archive the engine wrote for j.
