@@ -117,6 +117,17 @@ func AppendJSONString(dst []byte, s string) []byte {
 			start = i
 			continue
 		}
+		// Chat text is mostly CJK: three-byte sequences with lead bytes
+		// E1-EC and EE-EF need no table lookup, only a check that the two
+		// continuation bytes are 10xxxxxx (E0 and ED restrict the second
+		// byte further and go the general way). E2 80 A8/A9 is
+		// U+2028/U+2029, which must be escaped, so E2 80 goes the general
+		// way too.
+		if i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 &&
+			((b >= 0xE1 && b <= 0xEC && !(b == 0xE2 && s[i+1] == 0x80)) || b == 0xEE || b == 0xEF) {
+			i += 3
+			continue
+		}
 		c, size := utf8.DecodeRuneInString(s[i:])
 		if c == utf8.RuneError && size == 1 {
 			dst = append(dst, s[start:i]...)
