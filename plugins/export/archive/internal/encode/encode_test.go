@@ -165,3 +165,32 @@ func FuzzAppendCSVField(f *testing.F) {
 		}
 	})
 }
+
+func TestJSONRecordDescribesTheLine(t *testing.T) {
+	loc := time.FixedZone("CST", 8*3600)
+	at := time.Date(2026, 3, 1, 1, 2, 3, 0, time.UTC)
+	for _, m := range []Message{
+		{Record: bot.Record{Group: "g", Seq: 1, Time: at, Kind: bot.EventMessage, Sender: "u", SenderName: "a", MsgType: bot.MsgText, Text: "<&>"}},
+		{Record: bot.Record{Group: "g", Seq: 2, Time: at, Kind: bot.EventMemberJoined, Sender: "u", SenderName: "b"}},
+		{Record: bot.Record{Group: "g", Seq: 3, Time: at, Kind: bot.EventMessage, MsgID: "m", MsgType: bot.MsgFile, FileName: "f", Size: 3, MediaPath: "/p"},
+			Media: "media/3_f", MediaMissing: false},
+		{Record: bot.Record{Group: "g", Seq: 4, Time: at, Kind: bot.EventMessage, MsgType: bot.MsgImage, MediaPath: "/q", Purged: true, FromBot: true},
+			MediaMissing: true},
+	} {
+		m.Local = m.Time.In(loc)
+		line := AppendJSONLine(nil, &m)
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.DisallowUnknownFields()
+		var j JSONRecord
+		if err := dec.Decode(&j); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		var again bytes.Buffer
+		enc := json.NewEncoder(&again)
+		enc.SetEscapeHTML(false)
+		enc.Encode(&j)
+		if again.String() != string(line) {
+			t.Errorf("encoding/json of JSONRecord\n got %s\nwant %s", again.Bytes(), line)
+		}
+	}
+}

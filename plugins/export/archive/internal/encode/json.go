@@ -70,6 +70,35 @@ func AppendJSONLine(dst []byte, m *Message) []byte {
 	return append(dst, '}', '\n')
 }
 
+// JSONRecord is the layout of a JSONL line, for decoding it (ReadMessages)
+// and for encoding/json as the benchmark's reference encoder. It must
+// describe exactly what AppendJSONLine writes.
+type JSONRecord struct {
+	ID           uint64     `json:"id"`
+	Type         string     `json:"type"`
+	Kind         string     `json:"kind"`
+	Date         string     `json:"date"`
+	DateUnixtime string     `json:"date_unixtime"`
+	GroupID      string     `json:"group_id"`
+	From         string     `json:"from"`
+	FromID       string     `json:"from_id"`
+	FromBot      bool       `json:"from_bot"`
+	MsgID        string     `json:"msg_id,omitempty"`
+	MsgType      string     `json:"msg_type,omitempty"`
+	Text         string     `json:"text"`
+	Media        *JSONMedia `json:"media,omitempty"`
+	Purged       bool       `json:"purged,omitempty"`
+}
+
+// JSONMedia is the "media" member of a JSONL line.
+type JSONMedia struct {
+	FileName   string `json:"file_name"`
+	Size       int64  `json:"size"`
+	Path       string `json:"path,omitempty"`
+	SourcePath string `json:"source_path,omitempty"`
+	Missing    bool   `json:"missing,omitempty"`
+}
+
 const hexDigits = "0123456789abcdef"
 
 // jsonSafe marks the ASCII bytes that need no escaping in a JSON string.
