@@ -142,6 +142,10 @@ func TestManifestContents(t *testing.T) {
 	if !slices.Equal(m.Formats, []string{"jsonl", "csv", "xlsx", "html", "media"}) || m.Redaction.Enabled {
 		t.Errorf("formats %q redaction %+v", m.Formats, m.Redaction)
 	}
+	raw := string(readFile(t, filepath.Join(res.Dir, ManifestFile)))
+	if strings.Contains(raw, "+08:00") || !strings.Contains(raw, `"window_start": "2026-03-01T00:00:00Z"`) {
+		t.Error("manifest instants are not all in UTC")
+	}
 }
 
 func TestJSONLRoundTripsEveryField(t *testing.T) {

@@ -130,7 +130,8 @@ func (e *exporter) run(ctx context.Context) (*Result, error) {
 	if zipErr != nil {
 		return nil, zipErr
 	}
-	if err := e.checkZipReport(VerifyZip(e.zipPart)); err != nil {
+	zrep, err := VerifyZip(e.zipPart)
+	if err := checkZip(zrep, err, manSHA); err != nil {
 		return nil, err
 	}
 	e.timings.Zip = time.Since(t0)
@@ -145,7 +146,7 @@ func (e *exporter) run(ctx context.Context) (*Result, error) {
 		}
 		rep, err := verifyEncrypted(e.agePart, key)
 		clear(key)
-		if err := e.checkZipReport(rep, err); err != nil {
+		if err := checkZip(rep, err, manSHA); err != nil {
 			return nil, err
 		}
 		e.timings.Encrypt = time.Since(t0)
@@ -383,6 +384,7 @@ func (e *exporter) manifest(ctx context.Context, scanFrom, scanTo time.Time, bef
 		sum := sha256.Sum256(o.ConfigSnapshot)
 		man.ConfigSHA256 = hex.EncodeToString(sum[:])
 	}
+	man.inUTC()
 	return man, nil
 }
 
@@ -438,13 +440,14 @@ func (r *redactor) countOrZero() int64 {
 	return r.count
 }
 
-// checkZipReport turns a zip verification into an error.
-func (e *exporter) checkZipReport(rep *Report, err error) error {
+// checkZip turns a zip verification into an error, and checks that the zip
+// holds the manifest written into the folder.
+func checkZip(rep *Report, err error, manSHA string) error {
 	if err != nil {
 		return err
 	}
-	if rep.Files == 0 {
-		return fmt.Errorf("%w: %s is empty", ErrVerify, rep.Path)
+	if rep.ManifestSHA256 != manSHA {
+		return fmt.Errorf("%w: %s holds a different manifest", ErrVerify, rep.Path)
 	}
 	return nil
 }

@@ -57,6 +57,30 @@ type Manifest struct {
 	Files []FileEntry `json:"files"`
 }
 
+// inUTC writes every instant of the manifest in UTC, whatever zone the
+// store or the caller used; the manifest's Timezone governs only days and
+// displayed times.
+func (m *Manifest) inUTC() {
+	utc := func(t *time.Time) {
+		if !t.IsZero() {
+			*t = t.UTC()
+		}
+	}
+	utc(&m.Created)
+	utc(&m.Group.FirstSeen)
+	for i := range m.Group.NameHistory {
+		utc(&m.Group.NameHistory[i].Until)
+	}
+	c := &m.Coverage
+	for _, t := range []*time.Time{&c.RequestedFrom, &c.RequestedTo, &c.ScanFrom, &c.ScanTo, &c.WindowStart, &c.WindowEnd, &c.FirstRecord, &c.LastRecord} {
+		utc(t)
+	}
+	for i := range c.Gaps {
+		utc(&c.Gaps[i].From)
+		utc(&c.Gaps[i].To)
+	}
+}
+
 // GroupInfo identifies the exported group.
 type GroupInfo struct {
 	ID          bot.GroupID  `json:"id"`
