@@ -375,7 +375,7 @@ func (e *exporter) manifest(ctx context.Context, scanFrom, scanTo time.Time, bef
 		man.Media.Missing = append(man.Media.Missing, e.media.missing...)
 	}
 	if e.xlsx != nil {
-		man.XLSX = &XLSXInfo{Sheets: e.xlsx.x.Sheets, TruncatedCells: e.xlsx.x.Truncated}
+		man.XLSX = &XLSXInfo{Files: e.xlsx.files, TruncatedCells: e.xlsx.truncated}
 	}
 	if e.html != nil {
 		man.HTML = &HTMLInfo{Pages: e.html.page, PerPage: e.html.pageSize, FirstPage: MessagesHTML}
@@ -543,7 +543,7 @@ func readme(m *Manifest) []byte {
 	}{
 		{"html", "  messages.html        像聊天界面一样阅读，每页 1000 条（messages2.html …）"},
 		{"csv", "  messages.csv         可用 Excel 打开（UTF-8 带 BOM）"},
-		{"xlsx", "  messages.xlsx        Excel 工作簿：消息表每张最多 1,048,575 条，另有“成员”表"},
+		{"xlsx", "  messages.xlsx        Excel 工作簿：每张消息表最多 1,048,575 条，每个文件最多 3 张（更多在 messages2.xlsx …），另有“成员”表"},
 		{"jsonl", "  messages.jsonl       完整记录，每行一条 JSON，供程序读取"},
 		{"media", "  media/               机器人保存的图片和文件"},
 	}

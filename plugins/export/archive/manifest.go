@@ -223,10 +223,17 @@ type MissingMedia struct {
 	Reason     string `json:"reason"`
 }
 
-// XLSXInfo describes messages.xlsx.
+// XLSXInfo describes the workbooks: messages.xlsx, and messages2.xlsx, ...
+// for histories longer than three full sheets.
 type XLSXInfo struct {
-	Sheets         []string `json:"sheets"`
-	TruncatedCells int64    `json:"truncated_cells"`
+	Files          []XLSXFile `json:"files"`
+	TruncatedCells int64      `json:"truncated_cells"`
+}
+
+// XLSXFile is one workbook and its sheets.
+type XLSXFile struct {
+	Path   string   `json:"path"`
+	Sheets []string `json:"sheets"`
 }
 
 // HTMLInfo describes the HTML pages.
