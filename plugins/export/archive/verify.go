@@ -13,6 +13,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -238,6 +239,13 @@ func verifyEntries(name string, entries []verifyEntry) (*Report, error) {
 			problem("extra file %s", e.rel)
 		}
 	}
+	// A format the manifest claims must have its file listed: dropping a
+	// file from both the folder and the list is still caught.
+	for format, file := range formatFiles {
+		if slices.Contains(man.Formats, format) && !listed[file] {
+			problem("format %s has no %s in the manifest", format, file)
+		}
+	}
 	recount := ""
 	switch {
 	case loc == nil:
@@ -294,6 +302,9 @@ func verifyEntries(name string, entries []verifyEntry) (*Report, error) {
 	}
 	return rep, nil
 }
+
+// formatFiles is the file every archive of a format has.
+var formatFiles = map[string]string{"jsonl": MessagesJSONL, "csv": MessagesCSV, "xlsx": MessagesXLSX, "html": MessagesHTML}
 
 // validRel reports whether p is a clean relative slash path inside the
 // archive.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -90,6 +91,12 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		{"manifest counts edited", func(t *testing.T, dir string) {
 			editManifest(t, dir, func(m *Manifest) { m.Days[0].Written.Records++; m.Counts.Written.Records++ })
 		}, "2026-03-01 has 10 records, manifest says 11"},
+		{"file dropped from folder and manifest", func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, MessagesCSV))
+			editManifest(t, dir, func(m *Manifest) {
+				m.Files = slices.DeleteFunc(m.Files, func(f FileEntry) bool { return f.Path == MessagesCSV })
+			})
+		}, "format csv has no messages.csv"},
 		{"manifest lists an escaping path", func(t *testing.T, dir string) {
 			editManifest(t, dir, func(m *Manifest) { m.Files = append(m.Files, FileEntry{Path: "../outside"}) })
 		}, `invalid path "../outside"`},
