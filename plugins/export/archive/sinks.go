@@ -277,3 +277,10 @@ func (a *asyncSink) abort() {
 	<-a.done
 	a.inner.abort()
 }
+
+var (
+	_ sink = (*lineSink)(nil)
+	_ sink = (*xlsxSink)(nil)
+	_ sink = (*htmlSink)(nil)
+	_ sink = (*asyncSink)(nil)
+)
