@@ -102,6 +102,9 @@ func (e *exporter) run(ctx context.Context) (*Result, error) {
 	e.timings.Write = time.Since(t0)
 	o.Log.Info("export_written", "group_id", e.group.ID, "records", e.total.Records, "elapsed", e.timings.Write)
 
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	// The folder is verified while the zip is built from it: both only
 	// read the folder, and on two cores the deflating overlaps the hashing.
 	// A folder that fails verification discards the zip with it.
@@ -136,6 +139,9 @@ func (e *exporter) run(ctx context.Context) (*Result, error) {
 	}
 	e.timings.Zip = time.Since(t0)
 
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	res := &Result{Name: e.name, ManifestSHA256: manSHA, Manifest: man, Reconciled: man.Counts.Reconciled}
 	if len(o.recipients) > 0 {
 		t0 = time.Now()
