@@ -121,8 +121,10 @@ func TestManifestContents(t *testing.T) {
 		t.Errorf("days = %+v", m.Days)
 	}
 	c := m.Coverage
+	// exportNow is on the hour: the scan covers that whole hour, so records
+	// of the creation instant are in.
 	if !c.WindowStart.Equal(t0.Add(-time.Hour)) || !c.WindowEnd.Equal(exportNow) ||
-		!c.FirstRecord.Equal(t0.Add(123456789)) || !c.ScanTo.Equal(exportNow) || !c.ScanFrom.IsZero() {
+		!c.FirstRecord.Equal(t0.Add(123456789)) || !c.ScanTo.Equal(exportNow.Add(time.Hour)) || !c.ScanFrom.IsZero() {
 		t.Errorf("coverage = %+v", c)
 	}
 	wantGaps := []Gap{{From: t0.Add(5 * time.Hour), To: t0.Add(7 * time.Hour), Seconds: 7200}}
@@ -136,11 +138,16 @@ func TestManifestContents(t *testing.T) {
 	if m.Members.Total != 2 || m.Members.Present != 1 {
 		t.Errorf("members = %+v", m.Members)
 	}
-	if m.XLSX == nil || !slices.Equal(m.XLSX.Sheets, []string{"消息1", "成员"}) || m.HTML == nil || m.HTML.Pages != 1 {
+	if m.XLSX == nil || len(m.XLSX.Files) != 1 || m.XLSX.Files[0].Path != MessagesXLSX ||
+		!slices.Equal(m.XLSX.Files[0].Sheets, []string{"消息1", "成员"}) || m.HTML == nil || m.HTML.Pages != 1 {
 		t.Errorf("xlsx %+v html %+v", m.XLSX, m.HTML)
 	}
 	if !slices.Equal(m.Formats, []string{"jsonl", "csv", "xlsx", "html", "media"}) || m.Redaction.Enabled {
 		t.Errorf("formats %q redaction %+v", m.Formats, m.Redaction)
+	}
+	raw := string(readFile(t, filepath.Join(res.Dir, ManifestFile)))
+	if strings.Contains(raw, "+08:00") || !strings.Contains(raw, `"window_start": "2026-03-01T00:00:00Z"`) {
+		t.Error("manifest instants are not all in UTC")
 	}
 }
 
@@ -358,31 +365,49 @@ func TestXLSXSplitsSheetsAndTruncatesCells(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantSheets := []string{"消息1", "消息2", "消息3", "消息4", "成员"}
-	if !slices.Equal(res.Manifest.XLSX.Sheets, wantSheets) || res.Manifest.XLSX.TruncatedCells != 1 {
-		t.Fatalf("xlsx = %+v", res.Manifest.XLSX)
+	// Three message sheets fill a workbook; the fourth starts messages2.xlsx,
+	// which also takes the member sheet.
+	wantFiles := []XLSXFile{
+		{Path: "messages.xlsx", Sheets: []string{"消息1", "消息2", "消息3"}},
+		{Path: "messages2.xlsx", Sheets: []string{"消息4", "成员"}},
+	}
+	if diff := cmp.Diff(wantFiles, res.Manifest.XLSX.Files); diff != "" || res.Manifest.XLSX.TruncatedCells != 1 {
+		t.Fatalf("xlsx files (-want +got):\n%s\ntruncated %d", diff, res.Manifest.XLSX.TruncatedCells)
+	}
+	var seqs []string
+	for _, wb := range wantFiles {
+		f, err := excelize.OpenFile(filepath.Join(res.Dir, wb.Path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.GetSheetList(); !slices.Equal(got, wb.Sheets) {
+			t.Errorf("%s has sheets %q", wb.Path, got)
+		}
+		for _, sheet := range wb.Sheets {
+			if sheet == memberSheet {
+				continue
+			}
+			rows, err := f.GetRows(sheet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rows[0][0] != "序号" {
+				t.Errorf("%s has no header", sheet)
+			}
+			for _, r := range rows[1:] {
+				seqs = append(seqs, r[0])
+			}
+		}
+		f.Close()
+	}
+	if !slices.Equal(seqs, []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}) {
+		t.Errorf("rows over sheets = %q", seqs)
 	}
 	f, err := excelize.OpenFile(filepath.Join(res.Dir, MessagesXLSX))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var seqs []string
-	for _, sheet := range wantSheets[:4] {
-		rows, err := f.GetRows(sheet)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if rows[0][0] != "序号" {
-			t.Errorf("%s has no header", sheet)
-		}
-		for _, r := range rows[1:] {
-			seqs = append(seqs, r[0])
-		}
-	}
-	if !slices.Equal(seqs, []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}) {
-		t.Errorf("rows over sheets = %q", seqs)
-	}
 	cell, err := f.GetCellValue("消息2", "H3") // seq 5
 	if err != nil {
 		t.Fatal(err)

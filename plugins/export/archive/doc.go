@@ -20,8 +20,9 @@
 //	                  names: id, type, kind, date, date_unixtime, from, from_id,
 //	                  text, media{file_name,size,path,source_path,missing}, ...)
 //	messages.csv      UTF-8 with BOM for Excel, formula-injection guarded
-//	messages.xlsx     sheets 消息1, 消息2, ... of at most 1,048,576 rows, cells
-//	                  cut visibly at 32,767 characters, and a 成员 sheet
+//	messages.xlsx     sheets 消息1, 消息2, 消息3 of at most 1,048,576 rows, cells
+//	                  cut visibly at 32,767 characters, and a 成员 sheet; a
+//	                  longer history goes on in messages2.xlsx (消息4, ...)
 //	messages.html     pages of 1,000 records (messages2.html, ...) that read
 //	                  like the chat; self-contained, images inline from media/
 //	members.csv       members with join and leave times and activity

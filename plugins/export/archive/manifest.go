@@ -57,6 +57,30 @@ type Manifest struct {
 	Files []FileEntry `json:"files"`
 }
 
+// inUTC writes every instant of the manifest in UTC, whatever zone the
+// store or the caller used; the manifest's Timezone governs only days and
+// displayed times.
+func (m *Manifest) inUTC() {
+	utc := func(t *time.Time) {
+		if !t.IsZero() {
+			*t = t.UTC()
+		}
+	}
+	utc(&m.Created)
+	utc(&m.Group.FirstSeen)
+	for i := range m.Group.NameHistory {
+		utc(&m.Group.NameHistory[i].Until)
+	}
+	c := &m.Coverage
+	for _, t := range []*time.Time{&c.RequestedFrom, &c.RequestedTo, &c.ScanFrom, &c.ScanTo, &c.WindowStart, &c.WindowEnd, &c.FirstRecord, &c.LastRecord} {
+		utc(t)
+	}
+	for i := range c.Gaps {
+		utc(&c.Gaps[i].From)
+		utc(&c.Gaps[i].To)
+	}
+}
+
 // GroupInfo identifies the exported group.
 type GroupInfo struct {
 	ID          bot.GroupID  `json:"id"`
@@ -199,10 +223,17 @@ type MissingMedia struct {
 	Reason     string `json:"reason"`
 }
 
-// XLSXInfo describes messages.xlsx.
+// XLSXInfo describes the workbooks: messages.xlsx, and messages2.xlsx, ...
+// for histories longer than three full sheets.
 type XLSXInfo struct {
-	Sheets         []string `json:"sheets"`
-	TruncatedCells int64    `json:"truncated_cells"`
+	Files          []XLSXFile `json:"files"`
+	TruncatedCells int64      `json:"truncated_cells"`
+}
+
+// XLSXFile is one workbook and its sheets.
+type XLSXFile struct {
+	Path   string   `json:"path"`
+	Sheets []string `json:"sheets"`
 }
 
 // HTMLInfo describes the HTML pages.

@@ -23,30 +23,6 @@ type Message struct {
 	Missing bool
 }
 
-// jsonlRecord is the JSONL line layout written by encode.AppendJSONLine.
-type jsonlRecord struct {
-	ID           uint64 `json:"id"`
-	Type         string `json:"type"`
-	Kind         string `json:"kind"`
-	Date         string `json:"date"`
-	DateUnixtime string `json:"date_unixtime"`
-	GroupID      string `json:"group_id"`
-	From         string `json:"from"`
-	FromID       string `json:"from_id"`
-	FromBot      bool   `json:"from_bot"`
-	MsgID        string `json:"msg_id"`
-	MsgType      string `json:"msg_type"`
-	Text         string `json:"text"`
-	Media        *struct {
-		FileName   string `json:"file_name"`
-		Size       int64  `json:"size"`
-		Path       string `json:"path"`
-		SourcePath string `json:"source_path"`
-		Missing    bool   `json:"missing"`
-	} `json:"media"`
-	Purged bool `json:"purged"`
-}
-
 // maxLine bounds one JSONL line (a record with a very long text).
 const maxLine = 64 << 20
 
@@ -99,7 +75,7 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 }
 
 func decodeLine(raw []byte) (Message, error) {
-	var j jsonlRecord
+	var j encode.JSONRecord
 	if err := json.Unmarshal(raw, &j); err != nil {
 		return Message{}, err
 	}

@@ -3,6 +3,7 @@ package archive
 import (
 	"bufio"
 	"errors"
+	"strconv"
 	"sync/atomic"
 
 	"github.com/qunguan/qunguan/plugins/export/archive/internal/encode"
@@ -66,45 +67,99 @@ func newCSVSink(set *fileSet) (sink, error) {
 	return newLineSink(set, MessagesCSV, head, encode.AppendCSVMessage)
 }
 
-// xlsxSink writes messages.xlsx; the member sheet is added at close.
+// sheetsPerWorkbook bounds the message sheets of one workbook. excelize
+// keeps each finished stream sheet's buffer (16 to 32 MiB, plus the
+// collector's headroom) until the workbook is written, so peak RSS grows
+// with the sheets of a workbook: measured here, 78 MB for one full sheet,
+// 265 MB for six sheets in one workbook, 161 MB for the same six split
+// three and three. A longer history than three sheets (3,145,725 messages)
+// therefore continues in messages2.xlsx, the sheet numbers running on.
+const sheetsPerWorkbook = 3
+
+// xlsxSink writes messages.xlsx (and messages2.xlsx, ... for very long
+// histories); the member sheet is added to the last workbook at close.
 type xlsxSink struct {
-	f       *hashFile
-	bw      *bufio.Writer
-	x       *encode.XLSX
-	members func() [][]any
+	set      *fileSet
+	tmpDir   string
+	rowLimit int
+	members  func() [][]any
+
+	f  *hashFile
+	bw *bufio.Writer
+	x  *encode.XLSX
+
+	files     []XLSXFile
+	truncated int64
+}
+
+// xlsxName is the file of workbook n, named like the HTML pages.
+func xlsxName(n int) string {
+	if n == 1 {
+		return MessagesXLSX
+	}
+	return "messages" + strconv.Itoa(n) + ".xlsx"
 }
 
 func newXLSXSink(set *fileSet, tmpDir string, rowLimit int, members func() [][]any) (*xlsxSink, error) {
-	f, err := set.create(MessagesXLSX)
-	if err != nil {
-		return nil, err
-	}
-	bw := bufio.NewWriterSize(f, bufSize)
-	x, err := encode.NewXLSX(bw, tmpDir, rowLimit)
-	if err != nil {
-		f.abort()
-		return nil, err
-	}
-	return &xlsxSink{f: f, bw: bw, x: x, members: members}, nil
+	s := &xlsxSink{set: set, tmpDir: tmpDir, rowLimit: rowLimit, members: members}
+	return s, s.openWorkbook()
 }
 
-func (s *xlsxSink) write(m *encode.Message) error { return s.x.Write(m) }
+func (s *xlsxSink) openWorkbook() error {
+	firstSheet := 1
+	for _, f := range s.files {
+		firstSheet += len(f.Sheets)
+	}
+	rel := xlsxName(len(s.files) + 1)
+	f, err := s.set.create(rel)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, bufSize)
+	x, err := encode.NewXLSX(bw, s.tmpDir, s.rowLimit, firstSheet)
+	if err != nil {
+		f.abort()
+		return err
+	}
+	s.f, s.bw, s.x = f, bw, x
+	s.files = append(s.files, XLSXFile{Path: rel})
+	return nil
+}
+
+func (s *xlsxSink) write(m *encode.Message) error {
+	if s.x.SheetFull() && s.x.MessageSheets() == sheetsPerWorkbook {
+		if err := s.finishWorkbook(); err != nil {
+			return err
+		}
+		if err := s.openWorkbook(); err != nil {
+			return err
+		}
+	}
+	return s.x.Write(m)
+}
+
+// finishWorkbook writes the current workbook and records its sheets.
+func (s *xlsxSink) finishWorkbook() error {
+	err := s.x.Close()
+	if err == nil {
+		err = s.bw.Flush()
+	}
+	if err != nil {
+		s.f.abort()
+		return err
+	}
+	last := &s.files[len(s.files)-1]
+	last.Sheets = s.x.Sheets
+	s.truncated += s.x.Truncated
+	return s.f.Close()
+}
 
 func (s *xlsxSink) close() error {
 	if err := s.x.WriteSheet(memberSheet, memberColumns, memberWidths, s.members()); err != nil {
-		s.x.Abort()
-		s.f.abort()
+		s.abort()
 		return err
 	}
-	if err := s.x.Close(); err != nil {
-		s.f.abort()
-		return err
-	}
-	if err := s.bw.Flush(); err != nil {
-		s.f.abort()
-		return err
-	}
-	return s.f.Close()
+	return s.finishWorkbook()
 }
 
 func (s *xlsxSink) abort() {
@@ -222,3 +277,10 @@ func (a *asyncSink) abort() {
 	<-a.done
 	a.inner.abort()
 }
+
+var (
+	_ sink = (*lineSink)(nil)
+	_ sink = (*xlsxSink)(nil)
+	_ sink = (*htmlSink)(nil)
+	_ sink = (*asyncSink)(nil)
+)

@@ -50,3 +50,5 @@ func (s storeSource) HourCounts(ctx context.Context, from, to time.Time) ([]bot.
 func (s storeSource) Sessions(ctx context.Context, from, to time.Time) ([]bot.Session, error) {
 	return s.r.Sessions(ctx, from, to)
 }
+
+var _ Source = storeSource{}

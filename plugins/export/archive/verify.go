@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -14,6 +13,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -239,6 +239,13 @@ func verifyEntries(name string, entries []verifyEntry) (*Report, error) {
 			problem("extra file %s", e.rel)
 		}
 	}
+	// A format the manifest claims must have its file listed: dropping a
+	// file from both the folder and the list is still caught.
+	for format, file := range formatFiles {
+		if slices.Contains(man.Formats, format) && !listed[file] {
+			problem("format %s has no %s in the manifest", format, file)
+		}
+	}
 	recount := ""
 	switch {
 	case loc == nil:
@@ -259,9 +266,12 @@ func verifyEntries(name string, entries []verifyEntry) (*Report, error) {
 			continue
 		}
 		var extra io.Writer
-		if f.Path == recount && recount == MessagesJSONL {
+		if f.Path == recount {
 			counter = newRecounter(loc)
 			extra = counter
+			if recount == MessagesCSV {
+				extra = &csvRecounter{c: counter, header: true, fieldStart: true}
+			}
 		}
 		n, h, err := hashEntry(e.open, extra)
 		if err != nil {
@@ -276,12 +286,10 @@ func verifyEntries(name string, entries []verifyEntry) (*Report, error) {
 		if h != f.SHA256 {
 			problem("%s: SHA-256 differs from the manifest (altered)", f.Path)
 		}
-		if f.Path == recount && recount == MessagesCSV {
-			counter = newRecounter(loc)
-			if err := counter.countCSV(e.open); err != nil {
-				problem("cannot recount %s: %v", f.Path, err)
-				counter = nil
-			}
+		if cr, ok := extra.(*csvRecounter); ok {
+			counter.truncated = cr.pending()
+		} else if counter != nil && extra == counter {
+			counter.truncated = len(counter.head) > 0
 		}
 	}
 	if counter != nil {
@@ -294,6 +302,9 @@ func verifyEntries(name string, entries []verifyEntry) (*Report, error) {
 	}
 	return rep, nil
 }
+
+// formatFiles is the file every archive of a format has.
+var formatFiles = map[string]string{"jsonl": MessagesJSONL, "csv": MessagesCSV, "xlsx": MessagesXLSX, "html": MessagesHTML}
 
 // validRel reports whether p is a clean relative slash path inside the
 // archive.
@@ -344,6 +355,8 @@ type recounter struct {
 	head  []byte // the start of the current JSONL line
 	line  int64
 	first string // first problem seen, for the report
+	// truncated is set when the file ends inside a line.
+	truncated bool
 }
 
 // jsonlHead is how much of a line the recount looks at: the members before
@@ -395,8 +408,7 @@ func (c *recounter) countLine() {
 		c.fail(fmt.Sprintf("line %d: bad date_unixtime", c.line))
 		return
 	}
-	c.days.at(time.Unix(sec, 0)).Records++
-	c.total++
+	c.count(sec)
 }
 
 func (c *recounter) fail(msg string) {
@@ -406,42 +418,116 @@ func (c *recounter) fail(msg string) {
 	}
 }
 
-// countCSV counts messages.csv rows by their 时间戳 column.
-func (c *recounter) countCSV(open func() (io.ReadCloser, error)) error {
-	rc, err := open()
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	r := csv.NewReader(&bomReader{r: rc})
-	r.FieldsPerRecord = len(encode.MessageColumns)
-	r.ReuseRecord = true
-	if _, err := r.Read(); err != nil {
-		return fmt.Errorf("header: %w", err)
-	}
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		c.line++
-		sec, err := strconv.ParseInt(rec[encode.ColUnixTime], 10, 64)
-		if err != nil {
-			c.fail(fmt.Sprintf("row %d: bad 时间戳", c.line))
+// count counts one record at the Unix second sec.
+func (c *recounter) count(sec int64) {
+	c.days.at(time.Unix(sec, 0)).Records++
+	c.total++
+}
+
+// csvRecounter counts messages.csv rows by their 时间戳 column as the file
+// streams past, so the CSV is read once for its hash and its count. It
+// follows RFC 4180 as encode.AppendCSVField writes it: a quoted field may
+// hold commas, doubled quotes and line breaks.
+type csvRecounter struct {
+	c          *recounter
+	bomSeen    int  // bytes of the BOM matched so far; -1 once past it
+	header     bool // the header row is not finished yet
+	field      int
+	quoted     bool // inside a quoted field
+	quoteSeen  bool // a quote inside a quoted field: its end, or the first of ""
+	fieldStart bool
+	ts         []byte
+}
+
+func (r *csvRecounter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 && r.bomSeen >= 0 {
+		if r.bomSeen < len(encode.BOM) && p[0] == encode.BOM[r.bomSeen] {
+			r.bomSeen++
+			p = p[1:]
+			if r.bomSeen == len(encode.BOM) {
+				r.bomSeen = -1
+			}
 			continue
 		}
-		c.days.at(time.Unix(sec, 0)).Records++
-		c.total++
+		r.bomSeen = -1
+		r.fieldStart = true
 	}
+	for i := 0; i < len(p); i++ {
+		b := p[i]
+		if r.quoted {
+			if r.quoteSeen {
+				r.quoteSeen = false
+				if b == '"' {
+					continue // an escaped quote
+				}
+				r.quoted = false // the field ended; b follows it
+			} else {
+				// Skip the quoted text up to the next quote in one step.
+				j := bytes.IndexByte(p[i:], '"')
+				if j < 0 {
+					i = len(p)
+					continue
+				}
+				i += j
+				r.quoteSeen = true
+				continue
+			}
+		}
+		switch b {
+		case '"':
+			if r.fieldStart {
+				r.quoted, r.fieldStart = true, false
+				continue
+			}
+		case ',':
+			r.field++
+			r.fieldStart = true
+			continue
+		case '\r':
+			continue
+		case '\n':
+			r.endRow()
+			continue
+		}
+		r.fieldStart = false
+		if r.field == encode.ColUnixTime {
+			r.ts = append(r.ts, b)
+		}
+	}
+	return n, nil
+}
+
+func (r *csvRecounter) endRow() {
+	header := r.header
+	r.header = false
+	fields, ts := r.field+1, r.ts
+	r.field, r.fieldStart, r.ts = 0, true, r.ts[:0]
+	if header {
+		return
+	}
+	r.c.line++
+	if fields != len(encode.MessageColumns) {
+		r.c.fail(fmt.Sprintf("row %d has %d fields, want %d", r.c.line, fields, len(encode.MessageColumns)))
+		return
+	}
+	sec, err := strconv.ParseInt(string(ts), 10, 64)
+	if err != nil {
+		r.c.fail(fmt.Sprintf("row %d: bad 时间戳", r.c.line))
+		return
+	}
+	r.c.count(sec)
+}
+
+// pending reports bytes after the last complete row.
+func (r *csvRecounter) pending() bool {
+	return r.field > 0 || len(r.ts) > 0 || r.quoted || !r.fieldStart
 }
 
 // compare checks the recount against the manifest's written counts.
 func (c *recounter) compare(m *Manifest, file string) []string {
 	var ps []string
-	if len(c.head) > 0 {
+	if c.truncated {
 		ps = append(ps, file+": last line has no newline (truncated)")
 	}
 	if c.bad > 0 {
@@ -467,32 +553,4 @@ func (c *recounter) compare(m *Manifest, file string) []string {
 		}
 	}
 	return ps
-}
-
-// bomReader drops a leading UTF-8 byte order mark.
-type bomReader struct {
-	r       io.Reader
-	checked bool
-	pending []byte
-}
-
-func (b *bomReader) Read(p []byte) (int, error) {
-	if !b.checked {
-		b.checked = true
-		head := make([]byte, len(encode.BOM))
-		n, err := io.ReadFull(b.r, head)
-		head = head[:n]
-		if !bytes.Equal(head, []byte(encode.BOM)) {
-			b.pending = head
-		}
-		if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-			return 0, err
-		}
-	}
-	if len(b.pending) > 0 {
-		n := copy(p, b.pending)
-		b.pending = b.pending[n:]
-		return n, nil
-	}
-	return b.r.Read(p)
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -90,6 +91,12 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		{"manifest counts edited", func(t *testing.T, dir string) {
 			editManifest(t, dir, func(m *Manifest) { m.Days[0].Written.Records++; m.Counts.Written.Records++ })
 		}, "2026-03-01 has 10 records, manifest says 11"},
+		{"file dropped from folder and manifest", func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, MessagesCSV))
+			editManifest(t, dir, func(m *Manifest) {
+				m.Files = slices.DeleteFunc(m.Files, func(f FileEntry) bool { return f.Path == MessagesCSV })
+			})
+		}, "format csv has no messages.csv"},
 		{"manifest lists an escaping path", func(t *testing.T, dir string) {
 			editManifest(t, dir, func(m *Manifest) { m.Files = append(m.Files, FileEntry{Path: "../outside"}) })
 		}, `invalid path "../outside"`},
@@ -266,4 +273,49 @@ func (c corruptingFile) Write(p []byte) (int, error) {
 		q[len(q)-1] ^= 1
 	}
 	return c.File.Write(q)
+}
+
+func TestCSVRecountInAnyChunking(t *testing.T) {
+	_, res, _ := writeCorpus(t, func(o *Options) { o.Formats = CSV })
+	raw := readFile(t, filepath.Join(res.Dir, MessagesCSV))
+	for _, chunk := range []int{1, 2, 3, 7, 64, len(raw)} {
+		c := newRecounter(shanghai)
+		r := &csvRecounter{c: c, header: true, fieldStart: true}
+		for i := 0; i < len(raw); i += chunk {
+			r.Write(raw[i:min(len(raw), i+chunk)])
+		}
+		if c.total != 12 || c.bad != 0 || r.pending() {
+			t.Errorf("chunk %d: total %d, bad %d (%s), pending %v", chunk, c.total, c.bad, c.first, r.pending())
+		}
+		if c.days.days["2026-03-01"].Records != 10 || c.days.days["2026-03-02"].Records != 2 {
+			t.Errorf("chunk %d: days wrong", chunk)
+		}
+	}
+}
+
+func TestVerifyCSVOnlyArchive(t *testing.T) {
+	_, res, _ := writeCorpus(t, func(o *Options) { o.Formats = CSV })
+	for _, c := range []struct {
+		name   string
+		tamper func(t *testing.T, dir string)
+		want   string
+	}{
+		{"truncated", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, MessagesCSV)
+			b := readFile(t, p)
+			os.WriteFile(p, b[:len(b)-5], 0o600)
+		}, "last line has no newline"},
+		{"counts edited", func(t *testing.T, dir string) {
+			editManifest(t, dir, func(m *Manifest) { m.Days[1].Written.Records = 5; m.Counts.Written.Records = 15 })
+		}, "2026-03-02 has 2 records, manifest says 5"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), res.Name)
+			copyTree(t, res.Dir, dir)
+			c.tamper(t, dir)
+			if _, err := Verify(dir); !errors.Is(err, ErrVerify) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("Verify = %v\nwant it to say %q", err, c.want)
+			}
+		})
+	}
 }

@@ -45,9 +45,16 @@ type result struct {
 	// WriteSeconds is the export's write phase (Timings.Write); equal to
 	// Seconds for bare runs.
 	WriteSeconds float64 `json:"write_seconds"`
-	PeakRSS      int64   `json:"peak_rss"`
-	Bytes        int64   `json:"bytes"`
-	Reconciled   bool    `json:"reconciled"`
+	// VerifySeconds and ZipSeconds are the export's later phases; the
+	// folder is verified while the zip is built.
+	VerifySeconds float64 `json:"verify_seconds"`
+	ZipSeconds    float64 `json:"zip_seconds"`
+	// CPUSeconds is the process's user and system time: less sensitive
+	// than wall time to other work on the machine.
+	CPUSeconds float64 `json:"cpu_seconds"`
+	PeakRSS    int64   `json:"peak_rss"`
+	Bytes      int64   `json:"bytes"`
+	Reconciled bool    `json:"reconciled"`
 }
 
 func main() {
@@ -88,7 +95,8 @@ func run(n int, formats, dir string, std bool) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("exportbench: %d records, %s, GOMAXPROCS=%d, %s\n", n, runtime.Version(), runtime.GOMAXPROCS(0), time.Now().Format(time.RFC3339))
+	fmt.Printf("exportbench: %d records, %s, GOMAXPROCS=%d, %s, load average %s\n",
+		n, runtime.Version(), runtime.GOMAXPROCS(0), time.Now().Format(time.RFC3339), loadAverage())
 	var rows []result
 	for _, format := range strings.Split(formats, ",") {
 		modes := []string{"bare", "export"}
@@ -115,12 +123,13 @@ func run(n int, formats, dir string, std bool) error {
 		}
 	}
 	printTable(rows)
+	fmt.Printf("load average at the end: %s\n", loadAverage())
 	return nil
 }
 
 func printTable(rows []result) {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "format\tmode\trecords\twrite s\twrite msgs/s\tvs bare\ttotal s\ttotal msgs/s\tpeak RSS MB\tfile MB\t")
+	fmt.Fprintln(tw, "format\tmode\trecords\twrite s\twrite msgs/s\tvs bare\tverify s\tzip s\ttotal s\ttotal msgs/s\tCPU s\tpeak RSS MB\tfile MB\t")
 	bare := map[string]float64{}
 	for _, r := range rows {
 		rate := float64(r.N) / r.WriteSeconds
@@ -135,13 +144,34 @@ func printTable(rows []result) {
 		if r.Mode == "export" && !r.Reconciled {
 			mode += " (NOT reconciled)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%.2f\t%.0f\t%s\t%.2f\t%.0f\t%.0f\t%.1f\t\n",
-			r.Format, mode, r.N, r.WriteSeconds, rate, vs, r.Seconds, float64(r.N)/r.Seconds,
+		phase := func(s float64) string {
+			if r.Mode != "export" {
+				return "-"
+			}
+			return fmt.Sprintf("%.2f", s)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.2f\t%.0f\t%s\t%s\t%s\t%.2f\t%.0f\t%.2f\t%.0f\t%.1f\t\n",
+			r.Format, mode, r.N, r.WriteSeconds, rate, vs, phase(r.VerifySeconds), phase(r.ZipSeconds), r.Seconds, float64(r.N)/r.Seconds, r.CPUSeconds,
 			float64(r.PeakRSS)/(1<<20), float64(r.Bytes)/(1<<20))
 	}
 	tw.Flush()
 	fmt.Println("write = scan + encode + hash + sync + members + manifest (bare: encode + write + sync);")
-	fmt.Println("total = write + re-read and verify the folder + build and verify the zip.")
+	fmt.Println("verify = re-read the folder (alongside the zip build); zip = build and re-read the zip;")
+	fmt.Println("total = the whole run: write, verify, zip, commit; CPU s = user+system time of the whole run.")
+}
+
+// loadAverage is the first three fields of /proc/loadavg: other work on
+// the machine skews wall-clock rates, so the table says how busy it was.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 var shanghai = func() *time.Location {
@@ -183,6 +213,7 @@ func measure(mode, format string, n int, dir string) (result, error) {
 		}
 		r.Seconds = time.Since(start).Seconds()
 		r.WriteSeconds = res.Timings.Write.Seconds()
+		r.VerifySeconds, r.ZipSeconds = res.Timings.Verify.Seconds(), res.Timings.Zip.Seconds()
 		r.Reconciled = res.Reconciled
 		for _, fe := range res.Manifest.Files {
 			if strings.HasPrefix(fe.Path, "messages.") {
@@ -196,5 +227,7 @@ func measure(mode, format string, n int, dir string) (result, error) {
 		return r, fmt.Errorf("unknown mode %q", mode)
 	}
 	r.PeakRSS = benchkit.PeakRSS()
+	r.CPUSeconds = benchkit.CPUTime().Seconds()
+	r.CPUSeconds = benchkit.CPUTime().Seconds()
 	return r, nil
 }

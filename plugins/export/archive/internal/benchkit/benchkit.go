@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -58,18 +59,29 @@ func message(i int, loc *time.Location) encode.Message {
 }
 
 func lines(path string, n int, loc *time.Location, head []byte, enc func([]byte, *encode.Message) []byte) error {
+	return withFile(path, func(bw *bufio.Writer) error {
+		bw.Write(head)
+		for i := range n {
+			m := message(i, loc)
+			if _, err := bw.Write(enc(bw.AvailableBuffer(), &m)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// withFile creates path, lets fill write it through a 1 MiB buffer, then
+// flushes, syncs and closes it, as the archive does with its files.
+func withFile(path string, fill func(*bufio.Writer) error) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	bw := bufio.NewWriterSize(f, 1<<20)
-	bw.Write(head)
-	for i := range n {
-		m := message(i, loc)
-		if _, err := bw.Write(enc(bw.AvailableBuffer(), &m)); err != nil {
-			return err
-		}
+	if err := fill(bw); err != nil {
+		return err
 	}
 	if err := bw.Flush(); err != nil {
 		return err
@@ -136,107 +148,71 @@ func dirOf(path string) string {
 	return "."
 }
 
-// stdRecord is the JSONL line as encoding/json writes it.
-type stdRecord struct {
-	ID           uint64 `json:"id"`
-	Type         string `json:"type"`
-	Kind         string `json:"kind"`
-	Date         string `json:"date"`
-	DateUnixtime string `json:"date_unixtime"`
-	GroupID      string `json:"group_id"`
-	From         string `json:"from"`
-	FromID       string `json:"from_id"`
-	FromBot      bool   `json:"from_bot"`
-	MsgID        string `json:"msg_id,omitempty"`
-	MsgType      string `json:"msg_type,omitempty"`
-	Text         string `json:"text"`
-	Media        *struct {
-		FileName string `json:"file_name"`
-		Size     int64  `json:"size"`
-	} `json:"media,omitempty"`
-}
-
 func stdJSONL(path string, n int, loc *time.Location) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	for i := range n {
-		m := message(i, loc)
-		s := stdRecord{
-			ID: m.Seq, Type: encode.TypeName(m.Kind), Kind: m.Kind.String(), Date: m.Local.Format(time.RFC3339Nano),
-			DateUnixtime: strconv.FormatInt(m.Time.Unix(), 10), GroupID: string(m.Group), From: m.SenderName,
-			FromID: string(m.Sender), FromBot: m.FromBot, MsgID: m.MsgID, MsgType: encode.MsgTypeName(m.MsgType), Text: m.Text,
+	return withFile(path, func(bw *bufio.Writer) error {
+		enc := json.NewEncoder(bw)
+		enc.SetEscapeHTML(false)
+		for i := range n {
+			m := message(i, loc)
+			s := encode.JSONRecord{
+				ID: m.Seq, Type: encode.TypeName(m.Kind), Kind: m.Kind.String(), Date: m.Local.Format(time.RFC3339Nano),
+				DateUnixtime: strconv.FormatInt(m.Time.Unix(), 10), GroupID: string(m.Group), From: m.SenderName,
+				FromID: string(m.Sender), FromBot: m.FromBot, MsgID: m.MsgID, MsgType: encode.MsgTypeName(m.MsgType), Text: m.Text,
+				Purged: m.Purged,
+			}
+			if m.FileName != "" || m.Size != 0 || m.MediaPath != "" {
+				s.Media = &encode.JSONMedia{FileName: m.FileName, Size: m.Size, SourcePath: m.MediaPath}
+			}
+			if err := enc.Encode(&s); err != nil {
+				return err
+			}
 		}
-		if m.FileName != "" || m.Size != 0 {
-			s.Media = &struct {
-				FileName string `json:"file_name"`
-				Size     int64  `json:"size"`
-			}{m.FileName, m.Size}
-		}
-		if err := enc.Encode(&s); err != nil {
-			return err
-		}
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	return f.Close()
+		return nil
+	})
 }
 
 func stdCSV(path string, n int, loc *time.Location) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	bw.WriteString(encode.BOM)
-	w := csv.NewWriter(bw)
-	w.UseCRLF = true
-	if err := w.Write(encode.MessageColumns); err != nil {
-		return err
-	}
-	row := make([]string, len(encode.MessageColumns))
-	for i := range n {
-		m := message(i, loc)
-		row[0] = strconv.FormatUint(m.Seq, 10)
-		row[1] = m.Local.Format(encode.DisplayTime)
-		row[2] = strconv.FormatInt(m.Time.Unix(), 10)
-		row[3] = encode.KindLabel(&m.Record)
-		row[4], row[5] = m.SenderName, string(m.Sender)
-		row[6] = ""
-		if m.FromBot {
-			row[6] = encode.Yes
-		}
-		row[7], row[8] = m.Text, m.FileName
-		row[9] = ""
-		if m.Size != 0 {
-			row[9] = strconv.FormatInt(m.Size, 10)
-		}
-		row[10], row[11], row[12] = encode.MediaCell(&m), m.MsgID, ""
-		if err := w.Write(row); err != nil {
+	return withFile(path, func(bw *bufio.Writer) error {
+		bw.WriteString(encode.BOM)
+		w := csv.NewWriter(bw)
+		w.UseCRLF = true
+		if err := w.Write(encode.MessageColumns); err != nil {
 			return err
 		}
+		row := make([]string, len(encode.MessageColumns))
+		for i := range n {
+			m := message(i, loc)
+			row[0] = strconv.FormatUint(m.Seq, 10)
+			row[1] = m.Local.Format(encode.DisplayTime)
+			row[2] = strconv.FormatInt(m.Time.Unix(), 10)
+			row[3] = encode.KindLabel(&m.Record)
+			row[4], row[5] = m.SenderName, string(m.Sender)
+			row[6] = ""
+			if m.FromBot {
+				row[6] = encode.Yes
+			}
+			row[7], row[8] = m.Text, m.FileName
+			row[9] = ""
+			if m.Size != 0 {
+				row[9] = strconv.FormatInt(m.Size, 10)
+			}
+			row[10], row[11], row[12] = encode.MediaCell(&m), m.MsgID, ""
+			if err := w.Write(row); err != nil {
+				return err
+			}
+		}
+		w.Flush()
+		return w.Error()
+	})
+}
+
+// CPUTime returns the user and system CPU time the process has used.
+func CPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
 	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	return f.Close()
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // PeakRSS returns the process's peak resident set size (VmHWM) in bytes,

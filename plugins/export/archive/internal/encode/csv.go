@@ -96,8 +96,10 @@ func MediaCell(m *Message) string {
 // the text unchanged. Invalid UTF-8 is replaced by U+FFFD, since the BOM
 // promises UTF-8.
 func AppendCSVField(dst []byte, s string) []byte {
-	if !utf8.ValidString(s) {
+	quote, valid := csvScan(s)
+	if !valid {
 		s = strings.ToValidUTF8(s, "\uFFFD")
+		quote, _ = csvScan(s)
 	}
 	guard := false
 	if s != "" {
@@ -106,7 +108,7 @@ func AppendCSVField(dst []byte, s string) []byte {
 			guard = true
 		}
 	}
-	if !guard && !csvNeedsQuotes(s) {
+	if !guard && !quote {
 		return append(dst, s...)
 	}
 	dst = append(dst, '"')
@@ -126,22 +128,34 @@ func AppendCSVField(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// csvNeedsQuotes mirrors encoding/csv: separators, quotes, line breaks and
-// a leading space force quoting.
-func csvNeedsQuotes(s string) bool {
-	if s == "" {
-		return false
+// csvScan reports whether s needs quoting (as encoding/csv decides:
+// separators, quotes, line breaks, a leading space) and whether it is
+// valid UTF-8, in one pass; the common three-byte (CJK) sequences are
+// checked inline rather than decoded.
+func csvScan(s string) (quote, valid bool) {
+	if s != "" && s[0] == ' ' {
+		quote = true
 	}
-	if s[0] == ' ' {
-		return true
-	}
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case ',', '"', '\n', '\r':
-			return true
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			if b == ',' || b == '"' || b == '\n' || b == '\r' {
+				quote = true
+			}
+			i++
+			continue
 		}
+		if i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 && ((b >= 0xE1 && b <= 0xEC) || b == 0xEE || b == 0xEF) {
+			i += 3
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			return quote, false
+		}
+		i += size
 	}
-	return false
+	return quote, true
 }
 
 // FormatTime formats t for a display column, "" for the zero time.

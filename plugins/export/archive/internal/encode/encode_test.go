@@ -26,6 +26,7 @@ func stdJSONString(t testing.TB, s string) string {
 var jsonSeeds = []string{
 	"", "plain", `quote " backslash \ slash /`, "\x00\x01\x07\b\f\n\r\t\x1f\x7f",
 	"中文😀 emoji", "\u2028\u2029", "bad \xff\xfe utf8 \xc3", "<b>&amp;</b>", "\ufeffbom", "\U0010ffff",
+	"\xe2\x80\xa8x\xe2\x80\xa9", "\xed\xa0\x80 surrogate", "\xe0\x80\x80 overlong", "\xef\xbf\xbf", "\xe4\xb8", "\xe4",
 }
 
 func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
@@ -140,4 +141,56 @@ func TestTruncateCell(t *testing.T) {
 func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+func FuzzAppendCSVField(f *testing.F) {
+	for _, s := range append(jsonSeeds, "=1", " x", "a,b", "line\nbreak", "\"q\"") {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		row := append(AppendCSVField(nil, s), ",end\r\n"...)
+		r := csv.NewReader(bytes.NewReader(row))
+		recs, err := r.ReadAll()
+		if err != nil {
+			t.Fatalf("%q -> %q does not parse: %v", s, row, err)
+		}
+		want := strings.ToValidUTF8(s, "\uFFFD")
+		if want != "" && strings.ContainsRune("=+-@\t\r", rune(want[0])) {
+			want = "'" + want
+		}
+		// encoding/csv reads \r\n inside a quoted field as \n.
+		want = strings.ReplaceAll(want, "\r\n", "\n")
+		if len(recs) != 1 || len(recs[0]) != 2 || recs[0][0] != want || recs[0][1] != "end" {
+			t.Fatalf("%q reads back as %q, want %q", s, recs, want)
+		}
+	})
+}
+
+func TestJSONRecordDescribesTheLine(t *testing.T) {
+	loc := time.FixedZone("CST", 8*3600)
+	at := time.Date(2026, 3, 1, 1, 2, 3, 0, time.UTC)
+	for _, m := range []Message{
+		{Record: bot.Record{Group: "g", Seq: 1, Time: at, Kind: bot.EventMessage, Sender: "u", SenderName: "a", MsgType: bot.MsgText, Text: "<&>"}},
+		{Record: bot.Record{Group: "g", Seq: 2, Time: at, Kind: bot.EventMemberJoined, Sender: "u", SenderName: "b"}},
+		{Record: bot.Record{Group: "g", Seq: 3, Time: at, Kind: bot.EventMessage, MsgID: "m", MsgType: bot.MsgFile, FileName: "f", Size: 3, MediaPath: "/p"},
+			Media: "media/3_f", MediaMissing: false},
+		{Record: bot.Record{Group: "g", Seq: 4, Time: at, Kind: bot.EventMessage, MsgType: bot.MsgImage, MediaPath: "/q", Purged: true, FromBot: true},
+			MediaMissing: true},
+	} {
+		m.Local = m.Time.In(loc)
+		line := AppendJSONLine(nil, &m)
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.DisallowUnknownFields()
+		var j JSONRecord
+		if err := dec.Decode(&j); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		var again bytes.Buffer
+		enc := json.NewEncoder(&again)
+		enc.SetEscapeHTML(false)
+		enc.Encode(&j)
+		if again.String() != string(line) {
+			t.Errorf("encoding/json of JSONRecord\n got %s\nwant %s", again.Bytes(), line)
+		}
+	}
 }

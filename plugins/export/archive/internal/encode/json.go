@@ -70,6 +70,35 @@ func AppendJSONLine(dst []byte, m *Message) []byte {
 	return append(dst, '}', '\n')
 }
 
+// JSONRecord is the layout of a JSONL line, for decoding it (ReadMessages)
+// and for encoding/json as the benchmark's reference encoder. It must
+// describe exactly what AppendJSONLine writes.
+type JSONRecord struct {
+	ID           uint64     `json:"id"`
+	Type         string     `json:"type"`
+	Kind         string     `json:"kind"`
+	Date         string     `json:"date"`
+	DateUnixtime string     `json:"date_unixtime"`
+	GroupID      string     `json:"group_id"`
+	From         string     `json:"from"`
+	FromID       string     `json:"from_id"`
+	FromBot      bool       `json:"from_bot"`
+	MsgID        string     `json:"msg_id,omitempty"`
+	MsgType      string     `json:"msg_type,omitempty"`
+	Text         string     `json:"text"`
+	Media        *JSONMedia `json:"media,omitempty"`
+	Purged       bool       `json:"purged,omitempty"`
+}
+
+// JSONMedia is the "media" member of a JSONL line.
+type JSONMedia struct {
+	FileName   string `json:"file_name"`
+	Size       int64  `json:"size"`
+	Path       string `json:"path,omitempty"`
+	SourcePath string `json:"source_path,omitempty"`
+	Missing    bool   `json:"missing,omitempty"`
+}
+
 const hexDigits = "0123456789abcdef"
 
 // jsonSafe marks the ASCII bytes that need no escaping in a JSON string.
@@ -115,6 +144,17 @@ func AppendJSONString(dst []byte, s string) []byte {
 			}
 			i++
 			start = i
+			continue
+		}
+		// Chat text is mostly CJK: three-byte sequences with lead bytes
+		// E1-EC and EE-EF need no table lookup, only a check that the two
+		// continuation bytes are 10xxxxxx (E0 and ED restrict the second
+		// byte further and go the general way). E2 80 A8/A9 is
+		// U+2028/U+2029, which must be escaped, so E2 80 goes the general
+		// way too.
+		if i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 &&
+			((b >= 0xE1 && b <= 0xEC && !(b == 0xE2 && s[i+1] == 0x80)) || b == 0xEE || b == 0xEF) {
+			i += 3
 			continue
 		}
 		c, size := utf8.DecodeRuneInString(s[i:])

@@ -23,19 +23,21 @@ const MaxCellChars = excelize.TotalCellChars
 // MessageSheetPrefix names the message sheets 消息1, 消息2, ...
 const MessageSheetPrefix = "消息"
 
-// XLSX writes messages.xlsx with excelize's StreamWriter, starting a new
-// sheet whenever one is full. Cells are inline strings, which Excel never
-// evaluates, so unlike CSV no formula guard is needed.
+// XLSX writes one workbook with excelize's StreamWriter, starting a new
+// message sheet whenever one is full. Cells are inline strings, which
+// Excel never evaluates, so unlike CSV no formula guard is needed.
 type XLSX struct {
-	f        *excelize.File
-	sw       *excelize.StreamWriter
-	out      io.Writer
-	rowLimit int
-	header   int // style id of header rows
-	row      int // last row written in the current sheet
-	cells    []any
-	flushed  bool // the last message sheet is flushed
-	closed   bool
+	f          *excelize.File
+	sw         *excelize.StreamWriter
+	out        io.Writer
+	rowLimit   int
+	firstSheet int // number of this workbook's first message sheet
+	msgSheets  int // message sheets started
+	header     int // style id of header rows
+	row        int // last row written in the current sheet
+	cells      []any
+	flushed    bool // the last message sheet is flushed
+	closed     bool
 
 	// Sheets lists the sheets written so far.
 	Sheets []string
@@ -47,7 +49,8 @@ type XLSX struct {
 
 // NewXLSX starts a workbook that Close writes to out. rowLimit is the rows
 // per sheet including the header; 0 means MaxSheetRows (tests pass a small
-// one). tmpDir is where excelize spills sheet data beyond 16 MiB; it must be
+// one). Message sheets are numbered from firstSheet (消息<firstSheet>, ...),
+// so that the sheets of several workbooks never share a name. tmpDir is where excelize spills sheet data beyond 16 MiB; it must be
 // writable, because excelize silently keeps everything in memory when it
 // cannot create its temporary file.
 //
@@ -56,7 +59,7 @@ type XLSX struct {
 // compressed workbook in a bytes.Buffer, which for a million rows is about
 // 100 MB more memory and grows with the history; the zip entries written
 // are the same.
-func NewXLSX(out io.Writer, tmpDir string, rowLimit int) (*XLSX, error) {
+func NewXLSX(out io.Writer, tmpDir string, rowLimit, firstSheet int) (*XLSX, error) {
 	if rowLimit == 0 {
 		rowLimit = MaxSheetRows
 	}
@@ -70,7 +73,16 @@ func NewXLSX(out io.Writer, tmpDir string, rowLimit int) (*XLSX, error) {
 		_ = f.Close()
 		return nil, err
 	}
-	return &XLSX{f: f, out: out, rowLimit: rowLimit, header: header, cells: make([]any, 0, len(MessageColumns))}, nil
+	return &XLSX{f: f, out: out, rowLimit: rowLimit, firstSheet: firstSheet, header: header, cells: make([]any, 0, len(MessageColumns))}, nil
+}
+
+// MessageSheets is how many message sheets the workbook has so far.
+func (x *XLSX) MessageSheets() int { return x.msgSheets }
+
+// SheetFull reports that the current message sheet is full, so the next
+// Write starts another.
+func (x *XLSX) SheetFull() bool {
+	return x.sw != nil && x.row >= x.rowLimit
 }
 
 // Write appends one message row, opening the first or next sheet as needed.
@@ -79,8 +91,7 @@ func (x *XLSX) Write(m *Message) error {
 		return errors.New("xlsx: Write after WriteSheet")
 	}
 	if x.sw == nil || x.row >= x.rowLimit {
-		name := MessageSheetPrefix + strconv.Itoa(len(x.Sheets)+1)
-		if err := x.startSheet(name, MessageColumns, messageWidths); err != nil {
+		if err := x.startMessageSheet(); err != nil {
 			return err
 		}
 	}
@@ -155,13 +166,13 @@ func (x *XLSX) WriteSheet(name string, header []string, widths []float64, rows [
 }
 
 // finishStream flushes the message sheet being written, opening an empty
-// one first if no message came, so the workbook always has 消息1.
+// one first if no message came, so the workbook always has a message sheet.
 func (x *XLSX) finishStream() error {
 	if x.flushed {
 		return nil
 	}
 	if x.sw == nil {
-		if err := x.startSheet(MessageSheetPrefix+"1", MessageColumns, messageWidths); err != nil {
+		if err := x.startMessageSheet(); err != nil {
 			return err
 		}
 	}
@@ -170,6 +181,12 @@ func (x *XLSX) finishStream() error {
 		return fmt.Errorf("xlsx: flush: %w", err)
 	}
 	return nil
+}
+
+func (x *XLSX) startMessageSheet() error {
+	name := MessageSheetPrefix + strconv.Itoa(x.firstSheet+x.msgSheets)
+	x.msgSheets++
+	return x.startSheet(name, MessageColumns, messageWidths)
 }
 
 // startSheet flushes the current sheet and opens name with its header row.
