@@ -22,6 +22,7 @@ func (p *Plugin) Texts() bot.Catalog {
 		"export.done": {ZH: "导出完成并已校验：「{group}」{records} 条记录（{messages} 条成员消息，{days} 天），覆盖 {from} 至 {to}{gaps}。\n档案 {name}\nmanifest sha256 {sha}",
 			EN: "Export written and verified: \"{group}\", {records} records ({messages} messages from people, {days} days), covering {from} to {to}{gaps}.\nArchive {name}\nmanifest sha256 {sha}"},
 		"export.gaps":      {ZH: "；机器人离线 {n} 段共 {total}，这些时段的消息不在档案中", EN: "; the bot was offline {n} times for {total} in all, and those messages are not in it"},
+		"export.redacted":  {ZH: "\n已脱敏：{n} 处手机号、电话或身份证号已遮盖。", EN: "\nRedacted: {n} phone, landline or ID numbers masked."},
 		"export.unmatched": {ZH: "\n注意：与数据库的每日条数核对有出入（导出期间有新消息），详见 manifest.json。", EN: "\nNote: per-day counts differ from the database (messages arrived during the export); see manifest.json."},
 		"export.failed":    {ZH: "导出「{group}」失败，未留下不完整的档案：{err}", EN: "The export of \"{group}\" failed and left nothing that looks complete: {err}"},
 		"export.sending":   {ZH: "档案将私聊发给你：{file}（{size}）", EN: "Sending you the archive by DM: {file} ({size})"},
@@ -96,6 +97,9 @@ func (p *Plugin) Summary(lang bot.Lang, group string, o *Outcome) string {
 		"days": strconv.Itoa(o.Days), "from": o.WindowStart.In(loc).Format("2006-01-02 15:04"),
 		"to": o.WindowEnd.In(loc).Format("2006-01-02 15:04"), "gaps": gaps, "name": filepath.Base(o.File), "sha": short(o.ManifestSHA256),
 	})
+	if o.Redacted >= 0 {
+		s += p.env.T(lang, "export.redacted", map[string]string{"n": strconv.FormatInt(o.Redacted, 10)})
+	}
 	if !o.Reconciled {
 		s += p.env.T(lang, "export.unmatched", nil)
 	}

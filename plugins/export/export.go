@@ -175,6 +175,9 @@ type Outcome struct {
 	WindowEnd      time.Time `json:"window_end"`
 	Gaps           []Gap     `json:"gaps,omitempty"`
 	OfflineSeconds int64     `json:"offline_seconds"`
+	// Redacted counts the phone and ID numbers masked; -1 when redaction
+	// was off.
+	Redacted int64 `json:"redacted"`
 }
 
 // Gap is a period within the archive's window when the bot was offline.

@@ -179,6 +179,10 @@ func NewOutcome(j Job, res *archive.Result) (*Outcome, error) {
 		ManifestSHA256: res.ManifestSHA256, Created: m.Created, Records: m.Counts.Written.Records,
 		Messages: m.Counts.Written.Messages, Days: len(m.Days), Reconciled: res.Reconciled,
 		WindowStart: m.Coverage.WindowStart, WindowEnd: m.Coverage.WindowEnd, OfflineSeconds: m.Coverage.OfflineSeconds,
+		Redacted: -1,
+	}
+	if m.Redaction.Enabled {
+		out.Redacted = m.Redaction.Count
 	}
 	for _, g := range m.Coverage.Gaps {
 		out.Gaps = append(out.Gaps, Gap{From: g.From, To: g.To})
