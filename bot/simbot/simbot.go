@@ -64,6 +64,9 @@ type Options struct {
 	Plugins func() []bot.Plugin
 	// WebLike runs the world through sim.WebLike: no kick, no dissolve.
 	WebLike bool
+	// Platform, when set, wraps the sim in a platform of other chosen
+	// capabilities (a test's own wrapper); it overrides WebLike.
+	Platform func(*sim.Platform) bot.Platform
 	// Start overrides the fake clock's start.
 	Start time.Time
 	// NoLogin skips the initial login event.
@@ -125,6 +128,9 @@ func New(dir string, o Options) (*Bot, error) {
 	b.Sim, b.Platform = p, p
 	if o.WebLike {
 		b.Platform = sim.WebLike(p)
+	}
+	if o.Platform != nil {
+		b.Platform = o.Platform(p)
 	}
 	if err := os.WriteFile(b.ConfigPath, []byte(o.Config), 0o600); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package countdown_test
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/qunguan/qunguan/bot"
@@ -19,3 +20,5 @@ func lifecycle() []bot.Plugin {
 func TestScenarios(t *testing.T) {
 	bottest.RunScenarios(t, "testdata/*.txt", lifecycle)
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
