@@ -1,6 +1,6 @@
 // Package cli implements the qunguan command line: run, demo,
-// check-config, audit verify, db check|compact|backup|backups|restore and
-// version. cmd/qunguan only calls Main.
+// check-config, audit verify, export, db check|compact|backup|backups|restore
+// and version. cmd/qunguan only calls Main.
 package cli
 
 import (
@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/qunguan/qunguan"
 	"github.com/qunguan/qunguan/bot"
@@ -42,6 +43,8 @@ Usage:
   qunguan check-config [--config FILE]            validate a config file
   qunguan check-config --example                  print the commented example config
   qunguan audit verify [--config FILE]            verify the audit log's hash chain
+  qunguan export --group NAME [--out DIR]         export a group's history (bot stopped)
+        [--formats jsonl,csv,...] [--redact] [--recipient age1...]
   qunguan db check [--config FILE]                check the database file
   qunguan db compact [--config FILE]              give unused space back (bot stopped)
   qunguan db backup [--config FILE]               write a backup now (bot stopped)
@@ -67,6 +70,8 @@ func Main(b Build, e Env) int {
 		err = checkConfigCmd(e, args)
 	case "audit":
 		err = auditCmd(e, args)
+	case "export":
+		err = exportCmd(b, e, args)
 	case "db":
 		err = dbCmd(e, args)
 	case "version", "--version", "-v":
@@ -217,10 +222,25 @@ func auditCmd(e Env, args []string) error {
 		return err
 	}
 	if !rep.OK() {
-		return fmt.Errorf("audit chain BROKEN at entry %d of %d: %s", rep.BrokenAt, rep.Entries, rep.Reason)
+		return fmt.Errorf("audit chain BROKEN at entry %d of %d%s: %s", rep.BrokenAt, rep.Entries, describeEntry(db, rep.BrokenAt), rep.Reason)
 	}
 	fmt.Fprintf(e.Stdout, "audit chain ok: %d entries, head %s\n", rep.Entries, rep.Head)
 	return nil
+}
+
+// describeEntry names an audit entry by its time and action, when it can
+// still be read, so the broken one can be found.
+func describeEntry(db *store.DB, seq uint64) string {
+	es, err := db.AuditEntries(context.Background(), bot.AuditFilter{})
+	if err != nil {
+		return ""
+	}
+	for _, e := range es {
+		if e.Seq == seq {
+			return fmt.Sprintf(" (%s %s %s)", e.Time.UTC().Format(time.RFC3339), e.Action, e.GroupName)
+		}
+	}
+	return ""
 }
 
 func dbCmd(e Env, args []string) error {

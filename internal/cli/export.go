@@ -1,0 +1,219 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/qunguan/qunguan/bot"
+	"github.com/qunguan/qunguan/plugins"
+	"github.com/qunguan/qunguan/plugins/export"
+	"github.com/qunguan/qunguan/plugins/export/archive"
+	"github.com/qunguan/qunguan/store"
+)
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// exportCmd is `qunguan export --group NAME --out DIR`: the same archive
+// /export writes, from the command line, with a progress bar. The bot
+// must be stopped (the database is one process's at a time); while it
+// runs, /export in chat does the same.
+func exportCmd(b Build, e Env, args []string) error {
+	fs := newFlags(e, "export")
+	cfgPath := fs.String("config", "config.yaml", "config file")
+	dataDir := fs.String("data-dir", "", "data dir (overrides the config)")
+	group := fs.String("group", "", "the group: its name, an earlier name, or its id (g_...)")
+	out := fs.String("out", ".", "folder the archive is written into")
+	formats := fs.String("formats", "", "jsonl,csv,xlsx,html,media or all (default: the config's plugins.export.formats)")
+	redact := fs.Bool("redact", false, "mask phone and ID numbers (also on when the config says so)")
+	var recipients stringList
+	fs.Var(&recipients, "recipient", "age public key to encrypt to (repeatable; adds to the config's)")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	if *group == "" {
+		return fmt.Errorf("usage: qunguan export --group NAME [--out DIR] [--formats jsonl,csv] [--redact] [--recipient age1...] [--config FILE]")
+	}
+	global, err := bot.LoadConfig(*cfgPath, plugins.All())
+	if err != nil {
+		if *dataDir == "" || fileExists(*cfgPath) {
+			return err
+		}
+		// No config file but a data dir: the defaults will do.
+		if global, err = bot.ParseConfig("(defaults)", []byte("platform: sim\n"), plugins.All()); err != nil {
+			return err
+		}
+	}
+	dir := global.DataPath()
+	if *dataDir != "" {
+		dir = *dataDir
+	}
+	db, err := store.Open(dir, store.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if errors.Is(err, store.ErrLocked) {
+		return fmt.Errorf("%w\nThe bot is running; stop it first, or send /export in the group (or /export @GROUP to the bot by DM)", err)
+	}
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx := context.Background()
+	g, err := findGroup(ctx, db, *group)
+	if err != nil {
+		return err
+	}
+	cfg, _ := global.PluginConfig("export", groupConfigName(global, g)).(*export.Config)
+	if cfg == nil {
+		cfg = export.DefaultConfig()
+	}
+	opts, err := export.Settings(cfg, global, b.Version)
+	if err != nil {
+		return err
+	}
+	if *formats != "" {
+		if opts.Formats, err = archive.ParseFormats(*formats); err != nil {
+			return err
+		}
+	}
+	opts.Redact = opts.Redact || *redact
+	opts.Recipients = append(opts.Recipients, recipients...)
+	if err := os.MkdirAll(*out, 0o700); err != nil {
+		return err
+	}
+	opts.Dir = *out
+
+	var bar *progressbar.ProgressBar
+	if !*quiet {
+		opts.Progress = func(done, total int) {
+			if bar == nil {
+				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(e.Stderr), progressbar.OptionSetDescription("导出 / exporting"),
+					progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("msg"),
+					progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionSetPredictTime(true))
+			}
+			if total > bar.GetMax() {
+				bar.ChangeMax(total)
+			}
+			_ = bar.Set(done)
+		}
+	}
+	fmt.Fprintf(e.Stderr, "exporting %s (%s) into %s\n", g.Name, g.ID, *out)
+	res, err := archive.Write(ctx, archive.FromStore(db, g.ID), opts)
+	if bar != nil {
+		_ = bar.Finish()
+		fmt.Fprintln(e.Stderr)
+	}
+	if err != nil {
+		_, _ = db.AppendAudit(ctx, bot.AuditEntry{Group: g.ID, GroupName: g.Name, Actor: "cli", Action: "export.failed", Detail: "export failed: " + err.Error()})
+		return err
+	}
+	o, err := export.NewOutcome(export.Job{ID: "cli", Group: g.ID, By: "cli", Reason: "cli"}, res)
+	if err != nil {
+		return err
+	}
+	if _, err := db.AppendAudit(ctx, bot.AuditEntry{Group: g.ID, GroupName: g.Name, Actor: "cli", Action: "export.done",
+		Detail: fmt.Sprintf("archive %s written and verified: %d records", o.Name, o.Records),
+		Data: map[string]string{"reason": "cli", "manifest_sha256": o.ManifestSHA256, "file_sha256": o.FileSHA256,
+			"records": strconv.FormatInt(o.Records, 10), "reconciled": strconv.FormatBool(o.Reconciled), "archive": o.Name}}); err != nil {
+		return err
+	}
+	printOutcome(e.Stdout, g, o, res, global.Location)
+	return nil
+}
+
+func printOutcome(w io.Writer, g bot.GroupRecord, o *export.Outcome, res *archive.Result, loc *time.Location) {
+	fmt.Fprintf(w, "archive of %s (%s): written, re-read and verified\n", g.Name, g.ID)
+	if o.Dir != "" {
+		fmt.Fprintf(w, "  folder    %s\n  zip       %s\n", o.Dir, o.Zip)
+	} else {
+		fmt.Fprintf(w, "  encrypted %s\n", o.Encrypted)
+	}
+	fmt.Fprintf(w, "  records   %d (%d messages from people) over %d days\n", o.Records, o.Messages, o.Days)
+	fmt.Fprintf(w, "  covers    %s to %s\n", o.WindowStart.In(loc).Format("2006-01-02 15:04"), o.WindowEnd.In(loc).Format("2006-01-02 15:04"))
+	if len(o.Gaps) > 0 {
+		fmt.Fprintf(w, "  offline   %d gaps, %s in all: those messages are not in the archive\n", len(o.Gaps), bot.FormatDuration(time.Duration(o.OfflineSeconds)*time.Second, bot.LangEN))
+	}
+	rec := "yes"
+	if !o.Reconciled {
+		rec = "NO: per-day counts differ from the database (see manifest.json)"
+	}
+	fmt.Fprintf(w, "  reconciled %s\n", rec)
+	if o.Redacted >= 0 {
+		fmt.Fprintf(w, "  redacted  %d numbers\n", o.Redacted)
+	}
+	fmt.Fprintf(w, "  manifest  sha256 %s\n", o.ManifestSHA256)
+	fmt.Fprintf(w, "  took      %s (write %s, verify %s, zip %s)\n", res.Timings.Total.Round(time.Millisecond),
+		res.Timings.Write.Round(time.Millisecond), res.Timings.Verify.Round(time.Millisecond), res.Timings.Zip.Round(time.Millisecond))
+}
+
+// findGroup finds a group in the store by id, name or earlier name
+// (ignoring width, case and spaces); several matches are listed.
+func findGroup(ctx context.Context, db *store.DB, query string) (bot.GroupRecord, error) {
+	gs, err := db.Groups(ctx)
+	if err != nil {
+		return bot.GroupRecord{}, err
+	}
+	norm := func(s string) string { return strings.ToLower(strings.Join(strings.Fields(bot.FoldWidth(s)), "")) }
+	q := norm(query)
+	var exact, earlier []bot.GroupRecord
+	for _, g := range gs {
+		if string(g.ID) == query || norm(g.Name) == q {
+			exact = append(exact, g)
+			continue
+		}
+		for _, h := range g.NameHistory {
+			if norm(h.Name) == q {
+				earlier = append(earlier, g)
+				break
+			}
+		}
+	}
+	for _, cands := range [][]bot.GroupRecord{exact, earlier} {
+		switch len(cands) {
+		case 0:
+			continue
+		case 1:
+			return cands[0], nil
+		}
+		sort.Slice(cands, func(i, j int) bool { return cands[i].ID < cands[j].ID })
+		var b strings.Builder
+		for _, g := range cands {
+			fmt.Fprintf(&b, "\n  %s  %s (first seen %s)", g.ID, g.Name, g.FirstSeen.Format("2006-01-02"))
+		}
+		return bot.GroupRecord{}, fmt.Errorf("%q matches several groups; give the id with --group:%s", query, b.String())
+	}
+	return bot.GroupRecord{}, fmt.Errorf("no group %q in the database; the bot knows only the groups it has seen", query)
+}
+
+// groupConfigName is the name the config's group entries know g by.
+func groupConfigName(cfg *bot.Config, g bot.GroupRecord) string {
+	if cfg.EntryFor(g.Name) >= 0 {
+		return g.Name
+	}
+	for i := len(g.NameHistory) - 1; i >= 0; i-- {
+		if cfg.EntryFor(g.NameHistory[i].Name) >= 0 {
+			return g.NameHistory[i].Name
+		}
+	}
+	return g.Name
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+var _ flag.Value = (*stringList)(nil)
