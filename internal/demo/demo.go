@@ -107,7 +107,8 @@ func chapter(dir string, sc *simbot.Scenario, p *printer) error {
 			p.narrate(strings.TrimSpace(strings.TrimPrefix(t, "#")))
 			continue
 		}
-		p.event(b.Clock.Now(), t)
+		// Show the code the line will type, as a person would see it.
+		p.event(b.Clock.Now(), strings.ReplaceAll(t, "{code}", b.LastCode()))
 		if _, err := b.Step(t); err != nil {
 			return fmt.Errorf("demo line %q: %w", t, err)
 		}
