@@ -379,3 +379,82 @@ func TestKickerRemovesEveryMember(t *testing.T) {
 		t.Errorf("state %s method %s observed %q", lc.State, lc.Method, lc.Observed)
 	}
 }
+
+// TestAtRuleAsksBeforeCronTime: a rule naming the end of a course by cron
+// asks for a code within the longest reminder offset of that time.
+func TestAtRuleAsksBeforeCronTime(t *testing.T) {
+	// 18:00 on 9 March; the bot starts on Monday 2 March 09:00.
+	cfg := bottest.DefaultConfigWith("plugins:\n  countdown:\n    reminders: [1d, 1h]\n    rules:\n      at: \"0 18 9 3 *\"\n      reason: 课程结束\n")
+	h := bottest.New(t, bottest.Options{Plugins: lifecycle, Config: cfg})
+	if out := simbot.FormatActions(h.Actions()); strings.Contains(out, "二次确认") {
+		t.Fatalf("asked a week early:\n%s", out)
+	}
+	if out := h.Do("advance 6d8h"); strings.Contains(out, "二次确认") { // 03-08 17:00
+		t.Fatalf("asked more than a day early:\n%s", out)
+	}
+	out := h.Do("advance 1h") // 03-08 18:00: a day before
+	if strings.Count(out, "按配置规则（at）") != 2 || !strings.Contains(out, "03-09 18:00 解散") {
+		t.Fatalf("rule did not ask for the cron time:\n%s", out)
+	}
+}
+
+// TestRestoreWindow: /restore is refused once the window has passed.
+func TestRestoreWindow(t *testing.T) {
+	h := bottest.New(t, bottest.Options{Plugins: lifecycle})
+	start(t, h, "王老师@读书会: /解散 结束")
+	h.Do("advance 1m")
+	if lc := lifecycleOf(t, h, bot.GroupID("g_0002")); lc.State != countdown.StateDissolved {
+		t.Fatalf("not dissolved: %s", lc.State)
+	}
+	h.Do("advance 73h")
+	out := h.Do("dm 王老师: /restore 读书会")
+	if !strings.Contains(out, "恢复期 3天 已过") || strings.Contains(out, "create_group") {
+		t.Errorf("restore after the window:\n%s", out)
+	}
+	if out := h.Do("dm 王老师: /restore 不存在的群"); !strings.Contains(out, "没有可恢复") {
+		t.Errorf("unknown group:\n%s", out)
+	}
+}
+
+// TestExpiredTaskHalts: nobody dissolves the group on the phone; when the
+// task expires the lifecycle halts, nothing is reported dissolved, and
+// operators are told.
+func TestExpiredTaskHalts(t *testing.T) {
+	h := bottest.New(t, bottest.Options{Plugins: lifecycle, WebLike: true})
+	start(t, h, "王老师@读书会: /解散倒计时 1小时 活动结束")
+	if out := h.Do("advance 1h"); !strings.Contains(out, "【待办 T1】") {
+		t.Fatalf("no task:\n%s", out)
+	}
+	out := h.Do("advance 7d1h")
+	if !strings.Contains(out, "【解散已暂停】") || strings.Contains(out, "已解散（") {
+		t.Errorf("expired task not reported as a halt:\n%s", out)
+	}
+	if lc := lifecycleOf(t, h, bot.GroupID("g_0002")); lc.State != countdown.StateHalted {
+		t.Errorf("state %s, want halted", lc.State)
+	}
+}
+
+// TestCancelAfterPostponementRestoresGroup: a postponed (frozen, renamed)
+// group that is canceled gets its name back and is no longer frozen.
+func TestCancelAfterPostponementRestoresGroup(t *testing.T) {
+	cfg := bottest.DefaultConfigWith("plugins:\n  countdown:\n    readiness_threshold: 100\n")
+	h := bottest.New(t, bottest.Options{Plugins: lifecycle, Config: cfg})
+	h.Do("王老师@技术交流群: /解散 试一下")
+	out := h.Do("dm 王老师: /confirm {code}")
+	if !strings.Contains(out, "⏸ 解散推迟到") {
+		t.Fatalf("not postponed:\n%s", out)
+	}
+	if g, _ := h.RT.GroupRecord(tech); !g.Frozen || g.Name != "【已解散】技术交流群" {
+		t.Fatalf("not frozen and renamed: %+v", g)
+	}
+	out = h.Do("王老师@【已解散】技术交流群: /解散倒计时 取消")
+	if !strings.Contains(out, "> rename 【已解散】技术交流群: 技术交流群") || !strings.Contains(out, "已解除冻结") {
+		t.Errorf("cancel did not undo the freeze:\n%s", out)
+	}
+	if g, _ := h.RT.GroupRecord(tech); g.Frozen || g.Name != "技术交流群" {
+		t.Errorf("after cancel: %+v", g)
+	}
+	if out := h.Do("advance 2d"); strings.Contains(out, "dissolve") {
+		t.Errorf("dissolved after cancel:\n%s", out)
+	}
+}
