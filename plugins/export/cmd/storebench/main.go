@@ -112,8 +112,11 @@ type result struct {
 	WriteSeconds float64 `json:"write_seconds"`
 	CPUSeconds   float64 `json:"cpu_seconds"`
 	PeakRSS      int64   `json:"peak_rss"`
-	Bytes        int64   `json:"bytes"`
-	Reconciled   bool    `json:"reconciled"`
+	// PeakAnon is the highest RssAnon seen: private memory, without the
+	// store's memory-mapped file pages, which VmHWM counts too.
+	PeakAnon   int64 `json:"peak_anon"`
+	Bytes      int64 `json:"bytes"`
+	Reconciled bool  `json:"reconciled"`
 }
 
 func main() {
@@ -150,7 +153,7 @@ func run(n int, formats, dir string) error {
 		defer os.RemoveAll(d)
 		scratch = d
 	}
-	fmt.Printf("storebench: %d records, %s, GOMAXPROCS=%d, %s\n", n, runtime.Version(), runtime.GOMAXPROCS(0), time.Now().Format(time.RFC3339))
+	fmt.Printf("storebench: %d records, %s, GOMAXPROCS=%d, %s, load average %s\n", n, runtime.Version(), runtime.GOMAXPROCS(0), time.Now().Format(time.RFC3339), loadAverage())
 	took, size, err := load(filepath.Join(scratch, "data"), n)
 	if err != nil {
 		return err
@@ -181,14 +184,17 @@ func run(n int, formats, dir string) error {
 		}
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "format\tmode\trecords\twrite s\twrite msgs/s\ttotal s\ttotal msgs/s\tCPU s\tpeak RSS MB\tfile MB\treconciled\t")
+	fmt.Fprintln(tw, "format\tmode\trecords\twrite s\twrite msgs/s\ttotal s\ttotal msgs/s\tCPU s\tpeak RSS MB\tpeak anon MB\tzip MB\treconciled\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%.2f\t%.0f\t%.2f\t%.0f\t%.2f\t%.0f\t%.1f\t%v\t\n", r.Format, r.Mode, r.N, r.WriteSeconds, float64(r.N)/r.WriteSeconds,
-			r.Seconds, float64(r.N)/r.Seconds, r.CPUSeconds, float64(r.PeakRSS)/(1<<20), float64(r.Bytes)/(1<<20), r.Reconciled)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.2f\t%.0f\t%.2f\t%.0f\t%.2f\t%.0f\t%.0f\t%.1f\t%v\t\n", r.Format, r.Mode, r.N, r.WriteSeconds, float64(r.N)/r.WriteSeconds,
+			r.Seconds, float64(r.N)/r.Seconds, r.CPUSeconds, float64(r.PeakRSS)/(1<<20), float64(r.PeakAnon)/(1<<20), float64(r.Bytes)/(1<<20), r.Reconciled)
 	}
 	tw.Flush()
 	fmt.Println("scan = ScanRecords decoding every record (the format column is irrelevant);")
 	fmt.Println("write = scan + encode + hash + sync + members + manifest; total = write, verify the folder, build and verify the zip.")
+	fmt.Println("peak RSS = VmHWM, which counts the store's memory-mapped pages read (shared page cache, not private memory);")
+	fmt.Println("peak anon = the highest RssAnon sampled every 5 ms: the process's own memory.")
+	fmt.Printf("load average at the end: %s\n", loadAverage())
 	return nil
 }
 
@@ -247,6 +253,8 @@ func measure(mode, format string, n int, dir string) (result, error) {
 		return r, err
 	}
 	defer db.Close()
+	stop := sampleAnon(&r.PeakAnon)
+	defer stop()
 	t0 := time.Now()
 	switch mode {
 	case "scan":
@@ -289,7 +297,8 @@ func measure(mode, format string, n int, dir string) (result, error) {
 	default:
 		return r, fmt.Errorf("unknown mode %q", mode)
 	}
-	r.PeakRSS = peakRSS()
+	stop()
+	r.PeakRSS = procStatus("VmHWM:")
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		r.CPUSeconds = float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
@@ -297,14 +306,54 @@ func measure(mode, format string, n int, dir string) (result, error) {
 	return r, nil
 }
 
-// peakRSS reads VmHWM from /proc/self/status (Linux), in bytes.
-func peakRSS() int64 {
+// sampleAnon records the highest RssAnon into *peak until stopped.
+func sampleAnon(peak *int64) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if v := procStatus("RssAnon:"); v > *peak {
+				*peak = v
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	stopped := false
+	return func() {
+		if !stopped {
+			stopped = true
+			close(done)
+			<-finished
+		}
+	}
+}
+
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	if f := strings.Fields(string(b)); len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "unknown"
+}
+
+// procStatus reads a field of /proc/self/status (Linux) in bytes.
+func procStatus(field string) int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(line, field); ok {
 			f := strings.Fields(rest)
 			if len(f) > 0 {
 				kb, _ := strconv.ParseInt(f[0], 10, 64)
