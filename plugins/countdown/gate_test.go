@@ -458,3 +458,20 @@ func TestCancelAfterPostponementRestoresGroup(t *testing.T) {
 		t.Errorf("dissolved after cancel:\n%s", out)
 	}
 }
+
+// TestGroupStatusLine: the operator console's one line about a group.
+func TestGroupStatusLine(t *testing.T) {
+	h := bottest.New(t, bottest.Options{Plugins: lifecycle})
+	p := h.Plugins[1].(*countdown.Plugin)
+	ctx := context.Background()
+	if s := p.GroupStatus(ctx, tech, bot.LangZH); s != "" {
+		t.Errorf("status without a countdown: %q", s)
+	}
+	start(t, h, "王老师@技术交流群: /解散倒计时 3天 期末")
+	if s := p.GroupStatus(ctx, tech, bot.LangZH); s != "倒计时：倒计时中，03-05 09:00" {
+		t.Errorf("zh status: %q", s)
+	}
+	if s := p.GroupStatus(ctx, tech, bot.LangEN); s != "Countdown: counting down, 03-05 09:00" {
+		t.Errorf("en status: %q", s)
+	}
+}
