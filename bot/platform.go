@@ -94,6 +94,17 @@ type FriendAccepter interface {
 	AcceptFriend(ctx context.Context, req FriendRequest) (UserID, error)
 }
 
+// RuntimeUser is implemented by platforms that need runtime services
+// beyond emitting events: the WeChat adapter asks operators, through
+// operator tasks, which group is which when its identity mapping is
+// ambiguous, and it refreshes only the groups the runtime manages. New
+// hands the runtime to such a platform before anything runs. The platform
+// must not call back into the runtime from code the runtime is waiting on
+// (a Platform method), since the runtime may hold its own locks there.
+type RuntimeUser interface {
+	UseRuntime(rt *Runtime)
+}
+
 // Capabilities lists what a platform can do beyond Platform.
 type Capabilities struct {
 	Kick, Dissolve, Rename, Invite, CreateGroup, AcceptFriend bool

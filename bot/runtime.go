@@ -114,6 +114,9 @@ func New(o Options) (*Runtime, error) {
 	}
 	rt.pacer = newPacer(o.Config.Pacer, o.Platform, o.Clock, o.Logger.With("component", "pacer"), rt.observeSend)
 	rt.sched = newScheduler(rt)
+	if u, ok := o.Platform.(RuntimeUser); ok {
+		u.UseRuntime(rt)
+	}
 	return rt, nil
 }
 
