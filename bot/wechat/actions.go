@@ -202,9 +202,11 @@ func (o *owner) invite(id bot.GroupID, users []bot.UserID) error {
 	}
 	// WeChat refuses the whole call if one of them is a member already.
 	var add []*openwechat.Friend
+	var names []string
 	for _, f := range fs {
 		if g.members[f.userName] == nil {
 			add = append(add, &openwechat.Friend{User: &openwechat.User{UserName: f.userName}})
+			names = append(names, f.nick)
 		}
 	}
 	if len(add) == 0 {
@@ -216,7 +218,7 @@ func (o *owner) invite(id bot.GroupID, users []bot.UserID) error {
 	if err != nil {
 		return mapErr("invite", err)
 	}
-	evs, err := o.refreshGroup(g, refreshCause{sys: &sysMsg{Kind: sysJoin, ActorSelf: true}})
+	evs, err := o.refreshGroup(g, refreshCause{sys: &sysMsg{Kind: sysJoin, ActorSelf: true, Names: names}})
 	o.emit(evs...)
 	if err != nil {
 		return fmt.Errorf("wechat invite: the member list could not be read back: %w", err)

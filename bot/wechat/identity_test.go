@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/qunguan/qunguan/bot"
 	"github.com/qunguan/qunguan/bot/wechat/fakewx"
@@ -14,10 +15,9 @@ import (
 
 // ids collects the durable ids a run gave to the default world.
 type ids struct {
-	tech, chat           bot.GroupID
-	alice, bob, eve      bot.UserID
-	dave, carol, carol2  bot.UserID // carol in both groups
-	techName, chatNameSS string
+	tech, chat          bot.GroupID
+	alice, bob, eve     bot.UserID
+	dave, carol, carol2 bot.UserID // carol2 is carol as a member of 闲聊群
 }
 
 func collectIDs(t *testing.T, r *rig, chatName string) ids {
@@ -183,5 +183,86 @@ func TestUploadAfterHotLogin(t *testing.T) {
 	}
 	if err := r2.p.SendFile(t.Context(), bot.ToGroup(r2.group("技术群")), bot.File{Path: pic, Image: true}); err != nil {
 		t.Fatalf("upload after hot login: %v", err)
+	}
+}
+
+func TestAmbiguousGroupsAreAskedNotGuessed(t *testing.T) {
+	t.Parallel()
+	world := fakewx.World{
+		People: []fakewx.Person{{Key: "eve", NickName: "伊芙", RemarkName: "eve-op", Friend: true, AttrStatus: 1}},
+		Groups: []fakewx.GroupSpec{
+			{Key: "A", Topic: "班级群", Members: []fakewx.MemberSpec{{Person: "p1", AttrStatus: 11}, {Person: "p2", AttrStatus: 12}, {Person: "eve"}}},
+			{Key: "B", Topic: "班级群", Members: []fakewx.MemberSpec{{Person: "p1"}, {Person: "p2"}, {Person: "eve"}}},
+		},
+	}
+	config := strings.Replace(baseConfig, "  - name: 班级群", "  - pattern: 班级群*", 1)
+	s := newServer(t, fakewx.Options{World: world})
+	dir := t.TempDir()
+	r1 := start(t, rigOptions{server: s, dir: dir, config: config})
+	idOf := func(r *rig, key string) bot.GroupID {
+		text := "hello from " + key + " " + time.Now().String()
+		s.SendGroupText(key, "p1", text)
+		return r.waitEvent("message in "+key, isMsg(text)).Group
+	}
+	a1, b1 := idOf(r1, "A"), idOf(r1, "B")
+	if a1 == b1 {
+		t.Fatal("two groups share an id")
+	}
+	r1.stop()
+
+	// A new session: two groups of the same name and the same members
+	// match both old records equally well.
+	s.ForceLogout("1101")
+	s.ConfirmPush()
+	r2 := start(t, rigOptions{server: s, dir: dir, config: config, noScan: true})
+	a2, b2 := idOf(r2, "A"), idOf(r2, "B")
+	if a2 == a1 || a2 == b1 || b2 == a1 || b2 == b1 || a2 == b2 {
+		t.Fatalf("guessed: %s %s, old %s %s", a2, b2, a1, b1)
+	}
+	var task bot.Task
+	if !s.WaitFor(wait, func() bool {
+		ts, _ := r2.db.Tasks(t.Context())
+		for _, x := range ts {
+			if x.Kind == "identity" {
+				task = x
+				return true
+			}
+		}
+		return false
+	}) {
+		t.Fatal("no identity task")
+	}
+	for _, id := range []bot.GroupID{a1, b1} {
+		if !strings.Contains(task.Steps, "#"+bot.ShortID(string(id))) {
+			t.Errorf("the task does not name %s:\n%s", id, task.Steps)
+		}
+	}
+	r2.sent("the task to the operator", func(m fakewx.Sent) bool { return m.Person == "eve" && strings.Contains(m.Text, task.ID) })
+
+	// The operator answers on the phone by tagging each group's name.
+	for _, c := range []struct {
+		key              string
+		provisional, old bot.GroupID
+	}{{"A", a2, a1}, {"B", b2, b1}} {
+		name := "班级群 #" + bot.ShortID(string(c.old))
+		s.RenameGroup(c.key, name)
+		s.SendSystem(c.key, fakewx.SysRenamed("伊芙", name))
+		gone := r2.waitEvent("provisional group gone", isKind(bot.EventGroupGone))
+		if gone.Group != c.provisional {
+			t.Errorf("gone = %+v, want %s", gone, c.provisional)
+		}
+		ren := r2.waitEvent("renamed", isKind(bot.EventGroupRenamed))
+		if ren.Group != c.old || ren.NewName != name {
+			t.Errorf("renamed = %+v, want %s", ren, c.old)
+		}
+		if got := idOf(r2, c.key); got != c.old {
+			t.Errorf("group %s is %s after the answer, want %s", c.key, got, c.old)
+		}
+	}
+	if !s.WaitFor(wait, func() bool {
+		x, err := r2.db.Task(t.Context(), task.ID)
+		return err == nil && x.State == bot.TaskVerified
+	}) {
+		t.Error("the identity task was not closed")
 	}
 }

@@ -443,9 +443,19 @@ func (o *owner) noticeGroups(asked map[bot.GroupID]bool) {
 	}
 	for _, r := range rt.ManagedGroups() {
 		if o.groupIDs[r.ID] == nil && r.BotPresent && !r.Gone && !asked[r.ID] {
-			o.p.alert("missing", r.ID, map[string]string{"name": r.Name})
+			o.notice("missing", r.ID, map[string]string{"name": r.Name})
 		}
 	}
+}
+
+// notice tells operators about a group once the runtime is online: at
+// once when the session is up, else right after the login event.
+func (o *owner) notice(key string, g bot.GroupID, vars map[string]string) {
+	if o.online {
+		o.p.alert(key, g, vars, true)
+		return
+	}
+	o.afterLogin = append(o.afterLogin, func() { o.p.alert(key, g, vars, true) })
 }
 
 // tellUnsaved asks operators to save a managed group to contacts, once.
@@ -460,7 +470,7 @@ func (o *owner) tellUnsaved(g *groupState) {
 	if err := o.ids.kv.Put(context.Background(), key, []byte(time.Now().UTC().Format(time.RFC3339))); err != nil {
 		o.log.Warn("notice flag not saved", "err", err)
 	}
-	o.p.alert("unsaved", g.id, map[string]string{"name": g.name})
+	o.notice("unsaved", g.id, map[string]string{"name": g.name})
 }
 
 // ask opens an operator task once per question; the task's id is also

@@ -145,3 +145,35 @@ func TestBotRemovedAndRenamedMessages(t *testing.T) {
 		t.Errorf("group record = %+v, %v", rec, err)
 	}
 }
+
+func TestUnsavedGroupsAreFoundAndOperatorsTold(t *testing.T) {
+	t.Parallel()
+	w := fakewx.DefaultWorld()
+	w.Groups = append(w.Groups, fakewx.GroupSpec{Topic: "读书会", Owner: "carol", Unsaved: true,
+		Members: []fakewx.MemberSpec{{Person: "carol"}, {Person: "eve"}}})
+	config := strings.Replace(baseConfig, "  - name: 班级群", "  - name: 读书会\n  - name: 新来的群", 1)
+	r := start(t, rigOptions{fake: fakewx.Options{World: w}, config: config})
+	// Seen at login (recent chats) but not saved: operators learn how to
+	// save it, so that it does not vanish at the next login.
+	r.sent("the hint about 读书会", func(m fakewx.Sent) bool {
+		return m.Person == "eve" && strings.Contains(m.Text, "读书会") && strings.Contains(m.Text, "保存到通讯录")
+	})
+
+	// The bot is put into a group it has never seen, not saved either: it
+	// appears with the message that says so.
+	r.s.AddGroup(fakewx.GroupSpec{Topic: "新来的群", Owner: "carol", Unsaved: true,
+		Members: []fakewx.MemberSpec{{Person: "carol"}, {Person: "bob"}}})
+	r.s.SendSystem("新来的群", fakewx.SysInvitedYou("卡罗尔", "Bob"))
+	ev := r.waitEvent("bot added", isKind(bot.EventBotAdded))
+	if ev.GroupName != "新来的群" || ev.Sender != r.member(ev.Group, "卡罗尔").ID {
+		t.Errorf("bot added = %+v", ev)
+	}
+	r.sent("the hint about 新来的群", func(m fakewx.Sent) bool {
+		return m.Person == "eve" && strings.Contains(m.Text, "新来的群") && strings.Contains(m.Text, "保存到通讯录")
+	})
+	r.s.SendGroupText("新来的群", "bob", "第一句话")
+	msg := r.waitEvent("message", isMsg("第一句话"))
+	if msg.Group != ev.Group || msg.SenderRemark != "" || msg.Sender != r.friend("Bob").ID {
+		t.Errorf("message = %+v", msg)
+	}
+}

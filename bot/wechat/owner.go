@@ -31,6 +31,9 @@ type owner struct {
 	held       []rawMessage
 	setupTries int
 	retryAt    time.Time
+	// afterLogin are notices found while setting up, raised after the
+	// login event so that the runtime can DM them.
+	afterLogin []func()
 
 	groups    map[string]*groupState // by session UserName
 	groupIDs  map[bot.GroupID]*groupState
@@ -238,7 +241,7 @@ func (o *owner) setup(s *session, why string) {
 	renames, err := o.mapSession(s)
 	if err != nil {
 		o.setupTries++
-		o.pending, o.pendingWhy = s, why
+		o.pending, o.pendingWhy, o.afterLogin = s, why, nil
 		o.retryAt = time.Now().Add(o.p.o.SyncBackoff.delay(o.setupTries))
 		o.log.Warn("login setup failed; will retry", "session", s.gen, "attempt", o.setupTries, "err", err)
 		return
@@ -248,6 +251,10 @@ func (o *owner) setup(s *session, why string) {
 	o.p.online.Store(true)
 	o.emit(renames...)
 	o.emit(bot.Event{Kind: bot.EventLogin, Time: time.Now(), Sender: bot.SelfID, SenderName: s.self.NickName, Reason: why})
+	for _, f := range o.afterLogin {
+		f()
+	}
+	o.afterLogin = nil
 	held := o.held
 	o.held = nil
 	for _, m := range held {

@@ -115,6 +115,7 @@ func (o *Options) defaults() {
 // members it watches.
 type Runtime interface {
 	Config() *bot.Config
+	Online() bool
 	ManagedGroups() []bot.GroupRecord
 	CreateTask(ctx context.Context, t bot.Task) (bot.Task, error)
 	UpdateTask(ctx context.Context, t bot.Task) error

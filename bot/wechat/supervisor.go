@@ -126,7 +126,7 @@ func (p *Platform) supervise(ctx context.Context) {
 			wait := p.o.LoginBackoff.delay(failures)
 			if loginRefused(err) {
 				wait = p.o.LoginBackoff.Max
-				p.alert("refused", "", nil)
+				p.alert("refused", "", nil, false)
 			}
 			p.log.Warn("login failed", "attempt", failures, "retry_in", wait.String(), "err", err)
 			if !sleep(ctx, wait) {
@@ -182,7 +182,7 @@ func (p *Platform) login(ctx context.Context) (*session, error) {
 			return nil, ctx.Err()
 		}
 		p.log.Info("hot login failed; asking the phone to confirm", "err", err)
-		p.alert("push", "", nil)
+		p.alert("push", "", nil, false)
 		s, err = p.attempt(ctx, "push", func(b *openwechat.Bot) error { return b.PushLogin(p.storage.open()) })
 		if err == nil {
 			return s, nil
@@ -359,7 +359,7 @@ func (p *Platform) showQR(uuid string) {
 	if where == "" {
 		where = qrFileName
 	}
-	p.alert("qr", "", map[string]string{"path": where})
+	p.alert("qr", "", map[string]string{"path": where}, false)
 	if p.o.OnQRCode != nil {
 		p.o.OnQRCode(uuid)
 	}
@@ -373,8 +373,10 @@ func (p *Platform) removeQR() {
 
 // alert tells operators through the runtime, off the calling goroutine.
 // Alerts with the same key (the text's key, and the group if any) go out
-// once in 30 minutes.
-func (p *Platform) alert(key string, g bot.GroupID, vars map[string]string) {
+// once in 30 minutes. While the runtime is offline they go to the
+// webhook; with online set, the alert waits (a while) for the runtime to
+// be online first, so that operators get it by DM.
+func (p *Platform) alert(key string, g bot.GroupID, vars map[string]string, online bool) {
 	rt := p.runtime()
 	if rt == nil {
 		p.log.Warn("operators not told: no runtime", "about", key, "group_id", string(g))
@@ -386,8 +388,25 @@ func (p *Platform) alert(key string, g bot.GroupID, vars map[string]string) {
 		dedupe += "/" + string(g)
 	}
 	p.out.push(func() {
+		if online {
+			p.awaitOnline(rt)
+		}
 		rt.Alert(context.Background(), bot.Alert{Kind: bot.AlertOther, Group: g, Key: dedupe, Text: msg})
 	})
+}
+
+// awaitOnline waits until the runtime has handled the login event, which
+// it does on its own goroutine after the adapter emitted it, for at most
+// 30 s or until the platform stops.
+func (p *Platform) awaitOnline(rt Runtime) {
+	deadline := time.Now().Add(30 * time.Second)
+	for !rt.Online() && time.Now().Before(deadline) {
+		select {
+		case <-p.stopped:
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // sleep waits d or until ctx ends; false means ctx ended.
