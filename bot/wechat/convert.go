@@ -239,6 +239,7 @@ func (o *owner) systemMessage(m rawMessage) []bot.Event {
 		o.log.Debug("system message ignored", "text", m.Content)
 		return nil
 	}
+	_, known := o.groups[m.From]
 	g, evs := o.groupFor(m.From)
 	if g == nil {
 		return evs
@@ -249,17 +250,24 @@ func (o *owner) systemMessage(m rawMessage) []bot.Event {
 	case sysRemoved:
 		return append(evs, o.refreshLogged(g, refreshCause{sys: &sm, reason: "removed by the bot account"})...)
 	case sysBotAdded:
-		// groupFor has just discovered the group, or knew it from before
-		// the bot was removed; either way the member list is fresh.
+		if known && g.botIn {
+			return evs
+		}
+		// A group groupFor has just discovered has a fresh member list; one
+		// the bot was removed from earlier in this session is read again,
+		// and who came and went meanwhile is reported after the addition.
+		var diff []bot.Event
+		if known {
+			g.botIn = true
+			diff = o.refreshLogged(g, refreshCause{reason: "left while the bot was not in the group"})
+		}
 		ev := bot.Event{Kind: bot.EventBotAdded, Time: m.time(), Group: g.id, GroupName: g.name, SenderName: sm.Actor,
 			Reason: "invited by " + sm.Actor}
 		if id, ok := o.byName(g, sm.Actor); ok {
 			ev.Sender = id
 		}
-		if !g.botIn {
-			g.botIn = true
-		}
-		return append(evs, ev)
+		evs = append(evs, ev)
+		return append(evs, diff...)
 	case sysBotRemoved:
 		if !g.botIn {
 			return evs

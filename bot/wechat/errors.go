@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/eatmoreapple/openwechat"
@@ -33,6 +34,7 @@ func sessionEnded(err error) bool {
 // mapErr turns an openwechat error into one the runtime reacts to: rate
 // limits and network failures are retried by the pacer with backoff, a
 // dead session waits for the next login. op names the action for logs.
+// The text is redacted (see redact), so the result may be logged.
 func mapErr(op string, err error) error {
 	if err == nil {
 		return nil
@@ -40,17 +42,31 @@ func mapErr(op string, err error) error {
 	var ret openwechat.Ret
 	switch {
 	case errors.As(err, &ret) && ret == retTooOften:
-		return fmt.Errorf("%w: wechat %s: %w", bot.ErrRateLimited, op, err)
+		return fmt.Errorf("%w: wechat %s: %s", bot.ErrRateLimited, op, redact(err))
 	case sessionEnded(err):
-		return fmt.Errorf("%w: wechat %s: %w", bot.ErrOffline, op, err)
+		return fmt.Errorf("%w: wechat %s: %s", bot.ErrOffline, op, redact(err))
 	case errors.Is(err, context.Canceled):
 		// Calls run under the session's context, which ends when the
 		// session does.
 		return fmt.Errorf("%w: wechat %s: session closed", bot.ErrOffline, op)
 	case openwechat.IsNetworkError(err), errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("%w: wechat %s: %w", bot.ErrNetwork, op, err)
+		return fmt.Errorf("%w: wechat %s: %s", bot.ErrNetwork, op, redact(err))
 	}
-	return fmt.Errorf("wechat %s: %w", op, err)
+	return fmt.Errorf("wechat %s: %s", op, redact(err))
+}
+
+// urlQuery matches the query of a URL in an error text. Network errors
+// quote the request URL, whose query carries the session's keys (skey,
+// sid, pass_ticket): whoever has them can act as the bot account.
+var urlQuery = regexp.MustCompile(`(https?://[^\s"?]+)\?[^\s"]*`)
+
+// redact returns err's text with URL queries removed, for logs and for
+// errors that the runtime logs.
+func redact(err error) string {
+	if err == nil {
+		return ""
+	}
+	return urlQuery.ReplaceAllString(err.Error(), "$1?…")
 }
 
 // describeExit is the reason given to operators when a session ends, in
@@ -69,7 +85,7 @@ func describeExit(err error) string {
 	case errors.Is(err, openwechat.ErrUserLogout):
 		return "已退出登录"
 	}
-	return err.Error()
+	return redact(err)
 }
 
 // loginRefused reports whether a login failed because WeChat refuses web

@@ -293,16 +293,26 @@ func matchGroups(session []sessionGroup, known []*groupRecord) groupMatch {
 		pairUp(ss, ks, minOverlapSameName, assign, &res)
 	}
 
-	// 3. Renamed while offline: a strong overlap with a record of another name.
+	// 3. Renamed while offline: a strong overlap with a record of another
+	// name. What step 2 found ambiguous stays so.
+	asked := map[string]bool{}
+	for _, a := range res.Ambiguous {
+		for _, n := range a.Sessions {
+			asked[n] = true
+		}
+		for _, id := range a.Known {
+			asked[string(id)] = true
+		}
+	}
 	var rest []sessionGroup
 	for _, s := range session {
-		if !done(s) {
+		if !done(s) && !asked[s.UserName] {
 			rest = append(rest, s)
 		}
 	}
 	var ks []*groupRecord
 	for _, k := range known {
-		if !claimed[k.ID] {
+		if !claimed[k.ID] && !asked[string(k.ID)] {
 			ks = append(ks, k)
 		}
 	}

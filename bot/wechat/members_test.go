@@ -144,6 +144,24 @@ func TestBotRemovedAndRenamedMessages(t *testing.T) {
 	if err != nil || rec.BotPresent {
 		t.Errorf("group record = %+v, %v", rec, err)
 	}
+
+	// Invited back; bob left while the bot was out.
+	bob := r.friend("Bob")
+	r.s.RemoveMember("技术群", "bob")
+	r.s.AddMember("技术群", fakewx.MemberSpec{Person: fakewx.SelfKey})
+	r.s.SendSystem("技术群", fakewx.SysInvitedYou("卡罗尔", "爱丽丝"))
+	ev = r.waitEvent("bot added", isKind(bot.EventBotAdded))
+	if ev.Group != tech || ev.Sender != carol.ID {
+		t.Errorf("bot added = %+v", ev)
+	}
+	ev = r.waitEvent("left meanwhile", isKind(bot.EventMemberLeft))
+	if ev.Group != tech || len(ev.Members) != 1 || ev.Members[0].ID != bob.ID {
+		t.Errorf("left = %+v", ev)
+	}
+	rec, err = r.db.Group(t.Context(), tech)
+	if err != nil || !rec.BotPresent {
+		t.Errorf("group record = %+v, %v", rec, err)
+	}
 }
 
 func TestUnsavedGroupsAreFoundAndOperatorsTold(t *testing.T) {

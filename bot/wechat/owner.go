@@ -202,7 +202,7 @@ func (o *owner) handleInbound(in inbound) {
 		o.online = false
 		o.p.online.Store(false)
 		o.emit(bot.Event{Kind: bot.EventLogout, Time: time.Now(), Sender: bot.SelfID,
-			Reason: "网络不通，会话可能仍有效：" + in.err.Error()})
+			Reason: "网络不通，会话可能仍有效：" + redact(in.err)})
 	case inNetUp:
 		if in.sess != o.sess || o.online || o.pending != nil {
 			return
@@ -243,7 +243,7 @@ func (o *owner) setup(s *session, why string) {
 		o.setupTries++
 		o.pending, o.pendingWhy, o.afterLogin = s, why, nil
 		o.retryAt = time.Now().Add(o.p.o.SyncBackoff.delay(o.setupTries))
-		o.log.Warn("login setup failed; will retry", "session", s.gen, "attempt", o.setupTries, "err", err)
+		o.log.Warn("login setup failed; will retry", "session", s.gen, "attempt", o.setupTries, "err", redact(err))
 		return
 	}
 	o.pending, o.setupTries = nil, 0

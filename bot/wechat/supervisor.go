@@ -128,7 +128,7 @@ func (p *Platform) supervise(ctx context.Context) {
 				wait = p.o.LoginBackoff.Max
 				p.alert("refused", "", nil, false)
 			}
-			p.log.Warn("login failed", "attempt", failures, "retry_in", wait.String(), "err", err)
+			p.log.Warn("login failed", "attempt", failures, "retry_in", wait.String(), "err", redact(err))
 			if !sleep(ctx, wait) {
 				return
 			}
@@ -151,7 +151,7 @@ func (p *Platform) supervise(ctx context.Context) {
 			return
 		}
 		reason := s.bot.CrashReason()
-		p.log.Warn("session ended", "session", s.gen, "err", reason)
+		p.log.Warn("session ended", "session", s.gen, "err", redact(reason))
 		if !p.report(ctx, inbound{kind: inDown, sess: s, err: reason}) {
 			return
 		}
@@ -181,7 +181,7 @@ func (p *Platform) login(ctx context.Context) (*session, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		p.log.Info("hot login failed; asking the phone to confirm", "err", err)
+		p.log.Info("hot login failed; asking the phone to confirm", "err", redact(err))
 		p.alert("push", "", nil, false)
 		s, err = p.attempt(ctx, "push", func(b *openwechat.Bot) error { return b.PushLogin(p.storage.open()) })
 		if err == nil {
@@ -191,7 +191,7 @@ func (p *Platform) login(ctx context.Context) (*session, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		p.log.Info("push login failed; showing a QR code", "err", err)
+		p.log.Info("push login failed; showing a QR code", "err", redact(err))
 	}
 	// openwechat saves the session only for hot and push logins; handing
 	// the QR login a storage that reads as empty makes it save this one.
@@ -292,7 +292,7 @@ func (s *session) syncFailed(err error) error {
 	}
 	s.fails++
 	wait := s.p.o.SyncBackoff.delay(s.fails)
-	s.p.log.Warn("sync failed; backing off", "session", s.gen, "attempt", s.fails, "retry_in", wait.String(), "err", err)
+	s.p.log.Warn("sync failed; backing off", "session", s.gen, "attempt", s.fails, "retry_in", wait.String(), "err", redact(err))
 
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
