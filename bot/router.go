@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -83,9 +84,8 @@ func (c *Call) Runtime() *Runtime { return c.rt }
 
 // Router finds commands in message text.
 type Router struct {
-	cmds     []*Command
-	byName   map[string]*Command
-	prefixes []string
+	cmds   []*Command
+	byName map[string]*Command
 }
 
 func newRouter() *Router { return &Router{byName: map[string]*Command{}} }
@@ -105,14 +105,14 @@ func (r *Router) add(c *Command) error {
 // split recognises a command line: it returns the prefix, the command word
 // and the rest, or ok=false when text is not a command. Full-width prefixes
 // (／＃) are accepted for the configured half-width ones.
-func (r *Router) split(text string) (prefix, word, rest string, ok bool) {
+func (r *Router) split(text string, prefixes []string) (prefix, word, rest string, ok bool) {
 	t := strings.TrimSpace(text)
 	if t == "" {
 		return "", "", "", false
 	}
 	first, size := utf8.DecodeRuneInString(t)
 	folded := FoldWidth(string(first))
-	for _, p := range r.prefixes {
+	for _, p := range prefixes {
 		if folded == p || string(first) == p {
 			prefix = p
 			break
@@ -167,7 +167,7 @@ func (rt *Runtime) dispatchCommand(ctx context.Context, ev *Event) bool {
 		return false
 	}
 	r := rt.router
-	prefix, word, rest, ok := r.split(ev.Message.Text)
+	prefix, word, rest, ok := r.split(ev.Message.Text, rt.Config().CommandPrefixes)
 	if !ok {
 		return false
 	}
@@ -189,15 +189,28 @@ func (rt *Runtime) dispatchCommand(ctx context.Context, ev *Event) bool {
 		}
 	}()
 
-	toks, err := Tokenize(rest)
-	if err != nil {
+	var (
+		toks []string
+		err  error
+	)
+	dm := ev.Group == ""
+	verbatim := ""
+	if cmd.Verbatim {
+		verbatim = strings.TrimSpace(rest)
+		if dm {
+			var name string
+			verbatim, name = leadingGroupFlag(verbatim)
+			if name != "" {
+				toks = []string{"--group", name}
+			}
+		}
+	} else if toks, err = Tokenize(rest); err != nil {
 		call.Reply(ctx, rt.usageReply(call, err))
 		return true
 	}
 
 	// A DM may name the group it acts on: "@技术群" as the first token or
 	// "--group 技术群" anywhere.
-	dm := ev.Group == ""
 	if dm {
 		var name string
 		toks, name, err = extractGroupFlag(toks)
@@ -264,6 +277,12 @@ func (rt *Runtime) dispatchCommand(ctx context.Context, ev *Event) bool {
 		call.Reply(ctx, rt.text("", call.Lang, "router.usage", map[string]string{"usage": call.Usage()}))
 		return true
 	}
+	if cmd.Verbatim {
+		toks = nil
+		if verbatim != "" {
+			toks = []string{verbatim}
+		}
+	}
 	call.Args, err = parseArgs(cmd.Args, toks)
 	if err != nil {
 		call.Reply(ctx, rt.usageReply(call, err))
@@ -318,6 +337,30 @@ func extractGroupFlag(toks []string) ([]string, string, error) {
 	return out, name, nil
 }
 
+// leadingGroupFlag splits a leading "@NAME", "--group NAME" or "-g NAME"
+// off a verbatim text typed in a DM and returns the rest and the name.
+func leadingGroupFlag(text string) (rest, name string) {
+	word := func(s string) (string, string) {
+		s = strings.TrimLeft(s, " \t\u3000")
+		end := strings.IndexFunc(s, unicode.IsSpace)
+		if end < 0 {
+			return s, ""
+		}
+		return s[:end], strings.TrimSpace(s[end:])
+	}
+	first, after := word(text)
+	switch f := FoldWidth(first); {
+	case f == "--group" || f == "-g" || f == "--群":
+		name, after = word(after)
+		return after, name
+	case strings.HasPrefix(f, "--group="):
+		return after, f[len("--group="):]
+	case strings.HasPrefix(f, "@") && len(f) > 1:
+		return after, strings.TrimPrefix(strings.TrimPrefix(first, "@"), "＠")
+	}
+	return text, ""
+}
+
 // helpCommand is /help (/帮助): generated from the command data, showing
 // only what the asker may run where they asked.
 func (rt *Runtime) helpCommand() *Command {
@@ -330,7 +373,7 @@ func (rt *Runtime) helpCommand() *Command {
 		Run: func(ctx context.Context, c *Call) error {
 			dm := c.InDM()
 			if name := c.Args.String("command"); name != "" {
-				cmd := rt.router.lookup(strings.TrimLeft(FoldWidth(name), strings.Join(rt.router.prefixes, "")))
+				cmd := rt.router.lookup(strings.TrimLeft(FoldWidth(name), strings.Join(rt.Config().CommandPrefixes, "")))
 				if cmd == nil || c.Role < cmd.Perm {
 					c.Reply(ctx, rt.text("", c.Lang, "help.unknown", map[string]string{"name": name}))
 					return nil
@@ -375,7 +418,7 @@ func (rt *Runtime) helpCommand() *Command {
 				b.WriteString(cmd.Help.In(c.Lang))
 			}
 			b.WriteString("\n")
-			b.WriteString(rt.text("", c.Lang, "help.footer", map[string]string{"prefixes": strings.Join(rt.router.prefixes, " ")}))
+			b.WriteString(rt.text("", c.Lang, "help.footer", map[string]string{"prefixes": strings.Join(rt.Config().CommandPrefixes, " ")}))
 			c.Reply(ctx, b.String())
 			return nil
 		},

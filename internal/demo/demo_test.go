@@ -21,7 +21,8 @@ func TestScriptedTranscript(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := out.String()
-	for _, want := range []string{"⏰ 提醒：晚上八点分享会", "权限不足", "chain verified: true", "条成员消息"} {
+	for _, want := range []string{"⏰ 提醒：晚上八点分享会", "权限不足", "chain verified: true", "条成员消息",
+		"👋 欢迎 dave、erin、frank", "「站外引流」", "已报告群主移出", "【多群群发】"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("transcript lacks %q:\n%s", want, s)
 		}
