@@ -48,3 +48,23 @@ func TestLoginByQRCode(t *testing.T) {
 		t.Errorf("Self = %+v, %v", self, err)
 	}
 }
+
+func TestRefusedLoginIsRetriedAndOperatorsTold(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, fakewx.Options{})
+	// WeChat refuses the first web login of this account (1203).
+	s.FailNext("webwxnewloginpage", 1203)
+	r := start(t, rigOptions{server: s})
+	if s.Requests("jslogin") < 2 {
+		t.Errorf("QR codes issued: %d, want a second one after the refusal", s.Requests("jslogin"))
+	}
+	var told bool
+	for _, a := range r.rt.RecentAlerts() {
+		if strings.Contains(a.Text, "1203") && strings.Contains(a.Text, "desktop") {
+			told = true
+		}
+	}
+	if !told {
+		t.Errorf("no alert about the refusal: %+v", r.rt.RecentAlerts())
+	}
+}
