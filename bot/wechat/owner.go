@@ -190,7 +190,6 @@ func (o *owner) handleInbound(in inbound) {
 		}
 		wasOnline := o.online
 		o.sess, o.online, o.pending, o.held = nil, false, nil, nil
-		o.p.online.Store(false)
 		o.reset()
 		if wasOnline {
 			o.emit(bot.Event{Kind: bot.EventLogout, Time: time.Now(), Sender: bot.SelfID, Reason: describeExit(in.err)})
@@ -200,7 +199,6 @@ func (o *owner) handleInbound(in inbound) {
 			return
 		}
 		o.online = false
-		o.p.online.Store(false)
 		o.emit(bot.Event{Kind: bot.EventLogout, Time: time.Now(), Sender: bot.SelfID,
 			Reason: "网络不通，会话可能仍有效：" + redact(in.err)})
 	case inNetUp:
@@ -248,7 +246,6 @@ func (o *owner) setup(s *session, why string) {
 	}
 	o.pending, o.setupTries = nil, 0
 	o.online = true
-	o.p.online.Store(true)
 	o.emit(renames...)
 	o.emit(bot.Event{Kind: bot.EventLogin, Time: time.Now(), Sender: bot.SelfID, SenderName: s.self.NickName, Reason: why})
 	for _, f := range o.afterLogin {

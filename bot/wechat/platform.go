@@ -147,8 +147,6 @@ type Platform struct {
 	// out delivers events and runtime jobs in order, off the owner
 	// goroutine (see fifo).
 	out *fifo
-	// online is the owner's view, for log lines outside it.
-	online atomic.Bool
 	// gen numbers the sessions for logs.
 	gen atomic.Int64
 
@@ -188,7 +186,12 @@ func New(o Options) (*Platform, error) {
 // code goes to the terminal (stdout) and, unless turned off, to a PNG in
 // the data dir.
 func Factory(ctx context.Context, cfg *bot.Config, dataDir string, log *slog.Logger, ids bot.Store) (bot.Platform, error) {
-	return New(Options{
+	return New(OptionsFromConfig(cfg, dataDir, log, ids))
+}
+
+// OptionsFromConfig returns the options Factory uses.
+func OptionsFromConfig(cfg *bot.Config, dataDir string, log *slog.Logger, ids bot.Store) Options {
+	return Options{
 		Mode:          cfg.Wechat.Mode,
 		DataDir:       dataDir,
 		QRCodePNG:     cfg.Wechat.QRCodePNG,
@@ -197,7 +200,7 @@ func Factory(ctx context.Context, cfg *bot.Config, dataDir string, log *slog.Log
 		Store:         ids,
 		Config:        cfg,
 		Logger:        log,
-	})
+	}
 }
 
 // UseRuntime implements bot.RuntimeUser.
