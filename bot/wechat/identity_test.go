@@ -265,4 +265,18 @@ func TestAmbiguousGroupsAreAskedNotGuessed(t *testing.T) {
 	}) {
 		t.Error("the identity task was not closed")
 	}
+	r2.stop()
+
+	// With the numbers kept in the names, the next new session maps
+	// both groups without asking again.
+	s.ForceLogout("1101")
+	s.ConfirmPush()
+	r3 := start(t, rigOptions{server: s, dir: dir, config: config, noScan: true})
+	if a, b := idOf(r3, "A"), idOf(r3, "B"); a != a1 || b != b1 {
+		t.Errorf("after another login: %s %s, want %s %s", a, b, a1, b1)
+	}
+	ts, err := r3.db.Tasks(t.Context())
+	if err != nil || len(ts) != 1 {
+		t.Errorf("tasks = %+v, %v; want only the first question", ts, err)
+	}
 }

@@ -316,6 +316,12 @@ func (o *owner) claimTagged(g *groupState, newName string) []bot.Event {
 	delete(o.groupIDs, prov)
 	g.id, g.provisional = rec.ID, false
 	o.groupIDs[g.id] = g
+	// The provisional record would only be one more namesake to confuse
+	// the next login with.
+	delete(o.ids.groups, prov)
+	if err := o.ids.kv.Delete(context.Background(), keyGroup+string(prov)); err != nil {
+		o.log.Warn("provisional identity record not deleted", "group_id", string(prov), "err", err)
+	}
 
 	taken := map[bot.UserID]bool{}
 	var rest []sessionMember

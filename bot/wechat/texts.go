@@ -30,8 +30,8 @@ var texts = map[string]bot.Text{
 		EN: "Which group is \"{name}\"?",
 	},
 	"group.steps": {
-		ZH: "这次登录后有 {n} 个群与以前记录的群（{candidates}）同样相像，机器人不猜，暂时把它们当作新群记录（{provisional}）。\n请在机器人的手机上把每个群改名，在群名后面加上它原来的编号，例如「{name} #{example}」；机器人看到改名就会接上原来的记录，之后可以再改回原名。\n原来的群：\n{known}",
-		EN: "After this login {n} groups look equally like groups recorded before ({candidates}); the bot does not guess and records them as new groups for now ({provisional}).\nOn the bot's phone rename each group, adding its old number to the name, e.g. \"{name} #{example}\"; the bot then joins it to its old record, and you can rename it back.\nThe old groups:\n{known}",
+		ZH: "这次登录后有 {n} 个群与以前记录的群（{candidates}）同样相像，机器人不猜，暂时把它们当作新群记录（{provisional}）。\n请在机器人的手机上把每个群改名，在群名后面加上它原来的编号，例如「{name} #{example}」；机器人看到改名就会接上原来的记录。请保留这个编号，或者给这几个群起不同的名字：否则下次重新登录时机器人还是分不清。\n原来的群：\n{known}",
+		EN: "After this login {n} groups look equally like groups recorded before ({candidates}); the bot does not guess and records them as new groups for now ({provisional}).\nOn the bot's phone rename each group, adding its old number to the name, e.g. \"{name} #{example}\"; the bot then joins it to its old record. Keep the number, or give the groups different names: otherwise the bot cannot tell them apart again after the next login.\nThe old groups:\n{known}",
 	},
 	"friend.title": {
 		ZH: "有好友的备注重复：「{remark}」",
