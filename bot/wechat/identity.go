@@ -57,6 +57,10 @@ type memberRecord struct {
 	FP      fingerprint `json:"fp"`
 	Present bool        `json:"present"`
 	Seen    time.Time   `json:"seen"`
+	// Session is the member's UserName in the group record's session:
+	// within one session (a hot login, a network outage) it identifies
+	// the member exactly, even among lookalikes.
+	Session string `json:"session,omitempty"`
 }
 
 // groupRecord is what the adapter remembers of a group between logins.

@@ -280,3 +280,53 @@ func TestAmbiguousGroupsAreAskedNotGuessed(t *testing.T) {
 		t.Errorf("tasks = %+v, %v; want only the first question", ts, err)
 	}
 }
+
+func TestLookalikeMembers(t *testing.T) {
+	t.Parallel()
+	world := fakewx.World{
+		People: []fakewx.Person{{Key: "eve", NickName: "伊芙", RemarkName: "eve-op", Friend: true, AttrStatus: 1}},
+		Groups: []fakewx.GroupSpec{{Topic: "技术群", Members: []fakewx.MemberSpec{
+			{Person: "t1", NickName: "Tom", AttrStatus: 9}, {Person: "t2", NickName: "Tom", AttrStatus: 9}, {Person: "eve"}}}},
+	}
+	s := newServer(t, fakewx.Options{World: world})
+	dir := t.TempDir()
+	idsOf := func(r *rig) (bot.UserID, bot.UserID) {
+		var out [2]bot.UserID
+		for i, who := range []string{"t1", "t2"} {
+			text := who + " " + time.Now().String()
+			s.SendGroupText("技术群", who, text)
+			out[i] = r.waitEvent("message", isMsg(text)).Sender
+		}
+		return out[0], out[1]
+	}
+	r1 := start(t, rigOptions{server: s, dir: dir})
+	t1, t2 := idsOf(r1)
+	if t1 == t2 {
+		t.Fatal("two people, one id")
+	}
+	r1.stop()
+
+	// A restart within the session: their session names tell them apart.
+	r2 := start(t, rigOptions{server: s, dir: dir, noScan: true})
+	if a, b := idsOf(r2); a != t1 || b != t2 {
+		t.Errorf("after a hot login: %s %s, want %s %s", a, b, t1, t2)
+	}
+	r2.stop()
+
+	// A new session: nothing tells them apart. They get new ids and the
+	// operators a note, rather than a coin toss.
+	s.ForceLogout("1101")
+	s.ConfirmPush()
+	r3 := start(t, rigOptions{server: s, dir: dir, noScan: true})
+	a, b := idsOf(r3)
+	if a == t1 || a == t2 || b == t1 || b == t2 || a == b {
+		t.Errorf("after a new login: %s %s; before %s %s", a, b, t1, t2)
+	}
+	if !s.WaitFor(wait, func() bool {
+		ts, _ := r3.db.Tasks(t.Context())
+		return len(ts) == 1 && ts[0].Kind == "identity" && strings.Contains(ts[0].Steps, "Tom")
+	}) {
+		ts, _ := r3.db.Tasks(t.Context())
+		t.Errorf("tasks = %+v", ts)
+	}
+}

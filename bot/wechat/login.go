@@ -176,6 +176,16 @@ func peopleOf(u *openwechat.User, self string) map[string]int {
 // the record's ids, and saves the record with this session's names.
 func (o *owner) addGroup(g *groupState, rec *groupRecord, u *openwechat.User, self string) {
 	o.groups[g.userName], o.groupIDs[g.id] = g, g
+	// In the session the record was written in, members keep their
+	// UserNames: those identify them exactly.
+	bySession := map[string]bot.UserID{}
+	if rec.Session != "" && rec.Session == g.userName {
+		for id, r := range rec.Members {
+			if r.Present && r.Session != "" {
+				bySession[r.Session] = id
+			}
+		}
+	}
 	taken := map[bot.UserID]bool{}
 	var rest []sessionMember
 	for _, m := range u.MemberList {
@@ -186,6 +196,14 @@ func (o *owner) addGroup(g *groupState, rec *groupRecord, u *openwechat.User, se
 		g.members[m.UserName] = ms
 		if f := o.friends[m.UserName]; f != nil && f.id != "" {
 			ms.id, taken[f.id] = f.id, true
+			continue
+		}
+		if id, ok := bySession[m.UserName]; ok && !taken[id] {
+			ms.id, taken[id] = id, true
+			if f := o.friends[m.UserName]; f != nil {
+				f.id = id
+				o.friendIDs[id] = f
+			}
 			continue
 		}
 		rest = append(rest, sessionMember{UserName: m.UserName, FP: ms.fp})
@@ -246,7 +264,7 @@ func (o *owner) saveGroup(g *groupState, rec *groupRecord) {
 	present := map[bot.UserID]bool{}
 	for _, m := range g.members {
 		present[m.id] = true
-		rec.Members[m.id] = memberRecord{FP: m.fp, Present: true, Seen: now}
+		rec.Members[m.id] = memberRecord{FP: m.fp, Present: true, Seen: now, Session: m.userName}
 	}
 	for id, m := range rec.Members {
 		if m.Present && !present[id] {
