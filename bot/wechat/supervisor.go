@@ -117,7 +117,7 @@ func (p *Platform) Run(ctx context.Context, emit func(bot.Event)) error {
 func (p *Platform) supervise(ctx context.Context) {
 	failures := 0
 	for ctx.Err() == nil {
-		s, err := p.login(ctx)
+		s, err := p.login(ctx, failures%pushEvery == 0)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -168,9 +168,15 @@ func (p *Platform) report(ctx context.Context, in inbound) bool {
 	}
 }
 
-// login tries a hot login with the saved session, then a push login
-// (WeChat asks the phone to confirm), then a QR code.
-func (p *Platform) login(ctx context.Context) (*session, error) {
+// pushEvery spaces push logins out when nobody answers them: each one
+// makes the bot's phone ask for a tap, which should not happen every few
+// minutes all night. The first attempt after losing the session pushes,
+// then every pushEvery-th.
+const pushEvery = 6
+
+// login tries a hot login with the saved session, then, if push is set, a
+// push login (WeChat asks the phone to confirm), then a QR code.
+func (p *Platform) login(ctx context.Context, push bool) (*session, error) {
 	var errs []error
 	if p.storage.exists() {
 		s, err := p.attempt(ctx, "hot", func(b *openwechat.Bot) error { return b.HotLogin(p.storage.open()) })
@@ -181,9 +187,12 @@ func (p *Platform) login(ctx context.Context) (*session, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		p.log.Info("hot login failed; asking the phone to confirm", "err", redact(err))
+		p.log.Info("hot login failed", "err", redact(err))
+	}
+	if push && p.storage.exists() {
+		p.log.Info("asking the phone to confirm the login")
 		p.alert("push", "", nil, false)
-		s, err = p.attempt(ctx, "push", func(b *openwechat.Bot) error { return b.PushLogin(p.storage.open()) })
+		s, err := p.attempt(ctx, "push", func(b *openwechat.Bot) error { return b.PushLogin(p.storage.open()) })
 		if err == nil {
 			return s, nil
 		}
