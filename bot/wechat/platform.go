@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -149,8 +148,6 @@ type Platform struct {
 	out *fifo
 	// gen numbers the sessions for logs.
 	gen atomic.Int64
-
-	stopOnce sync.Once
 }
 
 type runtimeRef struct{ rt Runtime }
