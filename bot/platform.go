@@ -99,8 +99,10 @@ type FriendAccepter interface {
 // operator tasks, which group is which when its identity mapping is
 // ambiguous, and it refreshes only the groups the runtime manages. New
 // hands the runtime to such a platform before anything runs. The platform
-// must not call back into the runtime from code the runtime is waiting on
-// (a Platform method), since the runtime may hold its own locks there.
+// calls the runtime from its own goroutines, never from inside a Platform
+// method: the runtime calls those from its event loop and pacer, and many
+// runtime methods call the platform again (creating a task DMs operators,
+// which lists friends), so the call would wait for itself.
 type RuntimeUser interface {
 	UseRuntime(rt *Runtime)
 }
