@@ -97,8 +97,12 @@ func exportCmd(b Build, e Env, args []string) error {
 	opts.Dir = *out
 
 	var bar *progressbar.ProgressBar
+	scanned := false
 	if !*quiet {
 		opts.Progress = func(done, total int) {
+			if scanned {
+				return
+			}
 			if bar == nil {
 				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(e.Stderr), progressbar.OptionSetDescription("导出 / exporting"),
 					progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("msg"),
@@ -108,11 +112,17 @@ func exportCmd(b Build, e Env, args []string) error {
 				bar.ChangeMax(total)
 			}
 			_ = bar.Set(done)
+			if done >= total {
+				// The history is read; what follows reads the archive back.
+				scanned = true
+				_ = bar.Finish()
+				fmt.Fprintln(e.Stderr, "\n写入完成，正在重新读取校验并打包 / written; verifying and zipping…")
+			}
 		}
 	}
 	fmt.Fprintf(e.Stderr, "exporting %s (%s) into %s\n", g.Name, g.ID, *out)
 	res, err := archive.Write(ctx, archive.FromStore(db, g.ID), opts)
-	if bar != nil {
+	if bar != nil && !scanned {
 		_ = bar.Finish()
 		fmt.Fprintln(e.Stderr)
 	}
@@ -144,7 +154,7 @@ func printOutcome(w io.Writer, g bot.GroupRecord, o *export.Outcome, res *archiv
 	fmt.Fprintf(w, "  records   %d (%d messages from people) over %d days\n", o.Records, o.Messages, o.Days)
 	fmt.Fprintf(w, "  covers    %s to %s\n", o.WindowStart.In(loc).Format("2006-01-02 15:04"), o.WindowEnd.In(loc).Format("2006-01-02 15:04"))
 	if len(o.Gaps) > 0 {
-		fmt.Fprintf(w, "  offline   %d gaps, %s in all: those messages are not in the archive\n", len(o.Gaps), bot.FormatDuration(time.Duration(o.OfflineSeconds)*time.Second, bot.LangEN))
+		fmt.Fprintf(w, "  offline   %d period(s), %s in all: those messages are not in the archive\n", len(o.Gaps), bot.FormatDuration(time.Duration(o.OfflineSeconds)*time.Second, bot.LangEN))
 	}
 	rec := "yes"
 	if !o.Reconciled {
