@@ -345,16 +345,12 @@ func (p *Plugin) auditCommand(ctx context.Context, c *bot.Call) error {
 		return nil
 	}
 	chain := c.T("countdown.audit.ok", nil)
-	if v, ok := p.env.Runtime().Store().(interface {
-		VerifyAudit(context.Context) (bot.AuditReport, error)
-	}); ok {
-		rep, err := v.VerifyAudit(ctx)
-		if err != nil {
-			return err
-		}
-		if !rep.OK() {
-			chain = c.T("countdown.audit.broken", map[string]string{"seq": strconv.FormatUint(rep.BrokenAt, 10), "reason": rep.Reason})
-		}
+	rep, err := p.env.Runtime().Store().VerifyAudit(ctx)
+	if err != nil {
+		return err
+	}
+	if !rep.OK() {
+		chain = c.T("countdown.audit.broken", map[string]string{"seq": strconv.FormatUint(rep.BrokenAt, 10), "reason": rep.Reason})
 	}
 	scope := ""
 	if c.Group != "" {
