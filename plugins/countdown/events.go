@@ -281,6 +281,9 @@ func (p *Plugin) observeLeft(ctx context.Context, g bot.GroupID) error {
 // TaskClosed implements bot.TaskWatcher: the runtime observed the outcome
 // of the dissolve task (or it expired or was canceled).
 func (p *Plugin) TaskClosed(ctx context.Context, t bot.Task) error {
+	if t.Kind == "restore_members" {
+		return p.restoreTaskClosed(ctx, t)
+	}
 	if t.Kind != "dissolve_group" {
 		return nil
 	}
@@ -537,4 +540,32 @@ func (p *Plugin) task(ctx context.Context, id string) (*bot.Task, error) {
 		}
 	}
 	return nil, nil
+}
+
+// restoreTaskClosed records that the members a restore was waiting for
+// are in (or that nobody saw them join before the task expired).
+func (p *Plugin) restoreTaskClosed(ctx context.Context, t bot.Task) error {
+	lcs, err := p.all(ctx)
+	if err != nil {
+		return err
+	}
+	for _, lc := range lcs {
+		if lc.ID != t.Ref || lc.Restore == nil || lc.Restore.NewGroup != t.Group {
+			continue
+		}
+		if t.State == bot.TaskVerified {
+			if _, _, err := p.update(ctx, lc.Group, lc.ID, func(lc *Lifecycle) error {
+				lc.Restore.Joined = append(lc.Restore.Joined, lc.Restore.Missing...)
+				lc.Restore.Missing = nil
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		_, err := p.env.Audit(ctx, bot.AuditEntry{Group: lc.Group, Action: "countdown.restore_members",
+			Detail: fmt.Sprintf("restore task %s %s: the members invited back %s", t.ID, t.State, map[bool]string{true: "are in", false: "were not seen joining"}[t.State == bot.TaskVerified]),
+			Data:   map[string]string{"countdown": lc.ID, "task": t.ID, "new_group": string(t.Group)}})
+		return err
+	}
+	return nil
 }

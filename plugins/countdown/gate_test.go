@@ -475,3 +475,31 @@ func TestGroupStatusLine(t *testing.T) {
 		t.Errorf("en status: %q", s)
 	}
 }
+
+// cardInvites can do everything the sim can, but its invitations are
+// cards the invited must accept: nobody joins when Invite returns.
+type cardInvites struct{ *sim.Platform }
+
+func (cardInvites) Invite(ctx context.Context, g bot.GroupID, users ...bot.UserID) error { return nil }
+
+// TestRestoreWaitsForInvitedMembers: the bot reports only who it sees in
+// the new group, and a task closes when the rest join.
+func TestRestoreWaitsForInvitedMembers(t *testing.T) {
+	h := bottest.New(t, bottest.Options{Plugins: lifecycle, Platform: func(p *sim.Platform) bot.Platform { return cardInvites{p} }})
+	// 王老师, 李助教 and alice (小A here) are the bot's friends; bob and carol are not.
+	h.Do("alice@技术交流群: 你好")
+	start(t, h, "王老师@技术交流群: /解散 活动结束")
+	h.Do("advance 1m")
+	out := h.Do("dm 王老师: /restore 技术交流群")
+	if !strings.Contains(out, "邀请 3 人，已进群 2 人") || !strings.Contains(out, "尚未进群：小A") || !strings.Contains(out, "【待办 T1】") {
+		t.Fatalf("restore did not report the pending member:\n%s", out)
+	}
+	out = h.Do("+alice@技术交流群")
+	if !strings.Contains(out, "【待办 T1 已核实完成】") {
+		t.Fatalf("task not closed when alice joined:\n%s", out)
+	}
+	lc := lifecycleOf(t, h, tech)
+	if lc.Restore == nil || len(lc.Restore.Missing) != 0 || len(lc.Restore.Joined) != 3 {
+		t.Errorf("restore record: %+v", lc.Restore)
+	}
+}

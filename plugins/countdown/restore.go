@@ -149,7 +149,17 @@ func (p *Plugin) restoreCommand(ctx context.Context, c *bot.Call) error {
 	p.announce(ctx, newG, p.env.T(p.env.Lang(lc.Group), "countdown.restore.welcome", nil))
 	vars := map[string]string{"group": lc.Name, "id": string(newG), "invited": strconv.Itoa(len(back)), "joined": strconv.Itoa(len(joined))}
 	if len(missing) > 0 {
-		vars["missing"] = c.T("countdown.restore.missing", map[string]string{"names": p.names(ctx, lc.Group, missing)})
+		// Invited but not in yet (an invitation card waits to be
+		// accepted): a task watches for them, and closes when they are in.
+		names := p.names(ctx, lc.Group, missing)
+		opLang := p.env.Lang("")
+		t, err := p.env.CreateTask(ctx, bot.Task{Kind: "restore_members", Ref: lc.ID, Group: newG, Users: missing, Watch: bot.WatchMembersAdded,
+			Title: p.env.T(opLang, "countdown.restore.task_title", map[string]string{"group": lc.Name}),
+			Steps: p.env.T(opLang, "countdown.restore.task_steps", map[string]string{"group": lc.Name, "names": names})})
+		if err != nil {
+			return err
+		}
+		vars["missing"] = c.T("countdown.restore.missing", map[string]string{"names": names, "task": t.ID})
 	}
 	if len(strangers) > 0 {
 		vars["strangers"] = c.T("countdown.restore.strangers", map[string]string{"names": p.names(ctx, lc.Group, strangers)})
