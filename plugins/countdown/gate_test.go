@@ -16,6 +16,7 @@ import (
 	"github.com/qunguan/qunguan/bot/sim"
 	"github.com/qunguan/qunguan/bot/simbot"
 	"github.com/qunguan/qunguan/internal/failpoint"
+	"github.com/qunguan/qunguan/plugins"
 	"github.com/qunguan/qunguan/plugins/countdown"
 	"github.com/qunguan/qunguan/plugins/export"
 	"github.com/qunguan/qunguan/plugins/export/archive"
@@ -501,5 +502,36 @@ func TestRestoreWaitsForInvitedMembers(t *testing.T) {
 	lc := lifecycleOf(t, h, tech)
 	if lc.Restore == nil || len(lc.Restore.Missing) != 0 || len(lc.Restore.Joined) != 3 {
 		t.Errorf("restore record: %+v", lc.Restore)
+	}
+}
+
+// TestReadinessCountsPendingModeration runs every plugin: moderation
+// leaves an open task (a member to remove by hand on web WeChat), and the
+// readiness score says so before the group is dissolved.
+func TestReadinessCountsPendingModeration(t *testing.T) {
+	cfg := `
+platform: sim
+language: zh
+timezone: Asia/Shanghai
+operators: [运营-王老师]
+groups:
+  - name: 技术交流群
+plugins:
+  moderation:
+    categories:
+      fraud:
+        label: {zh: 诈骗, en: fraud}
+        points: 3
+        words: [刷单返利]
+`
+	h := bottest.New(t, bottest.Options{Plugins: plugins.All, Config: cfg, WebLike: true})
+	out := h.Do("bob@技术交流群: 刷单返利，稳赚", "bob@技术交流群: 刷单返利，快来")
+	if !strings.Contains(out, "【待办 T1】") {
+		t.Fatalf("moderation left no task:\n%s", out)
+	}
+	h.Do("王老师@技术交流群: /解散 活动结束")
+	out = h.Do("dm 王老师: /confirm {code}")
+	if !strings.Contains(out, "✘ 还有 1 个未完成的待办：T1") {
+		t.Errorf("readiness does not name the pending task:\n%s", out)
 	}
 }
