@@ -87,6 +87,8 @@ type Bot struct {
 	opts    Options
 	log     *slog.Logger
 	running bool
+	// repeat is the "repeat N {" block being collected, if any.
+	repeat *repeatBlock
 }
 
 // New builds and starts a bot whose files live in dir.
