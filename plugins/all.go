@@ -6,11 +6,13 @@ package plugins
 import (
 	"github.com/qunguan/qunguan/bot"
 	"github.com/qunguan/qunguan/plugins/remind"
+	"github.com/qunguan/qunguan/plugins/stats"
 )
 
 // All returns fresh values of every plugin, in event order.
 func All() []bot.Plugin {
 	return []bot.Plugin{
 		remind.New(),
+		stats.New(),
 	}
 }
