@@ -110,7 +110,7 @@ var runtimeTexts = Catalog{
 	"alert.task_overdue":   {ZH: "【待办超时】{id} 已等待 {age}：{title}\n{steps}", EN: "[Task overdue] {id} has waited {age}: {title}\n{steps}"},
 	"reload.ok":            {ZH: "配置已重新加载并生效。", EN: "Configuration reloaded and in effect."},
 	"reload.bad":           {ZH: "新配置有误，未生效，旧配置继续运行：\n{err}", EN: "The new configuration was refused; the old one keeps running:\n{err}"},
-	"status.body":          {ZH: "状态：{state}（{since}）\n平台：{platform}　版本：{version}\n发送队列：{queue} 条　安全模式：{safe}\n管理中的群：{groups} 个　未完成待办：{tasks} 个\n最近错误：{lasterr}\n近 7 天掉线：{gaps}", EN: "State: {state} ({since})\nPlatform: {platform}  Version: {version}\nSend queue: {queue}  Safe mode: {safe}\nManaged groups: {groups}  Open tasks: {tasks}\nLast error: {lasterr}\nOffline in the last 7 days: {gaps}"},
+	"status.body":          {ZH: "状态：{state}（{since}）\n平台：{platform}　版本：{version}\n发送队列：{queue} 条（告警 {q_moderation}、回复 {q_reply}、欢迎 {q_welcome}、批量 {q_bulk}）　限流退避：{backoffs} 次　安全模式：{safe}\n管理中的群：{groups} 个　未完成待办：{tasks} 个\n最近错误：{lasterr}\n近 7 天掉线：{gaps}", EN: "State: {state} ({since})\nPlatform: {platform}  Version: {version}\nSend queue: {queue} (alerts {q_moderation}, replies {q_reply}, welcome {q_welcome}, bulk {q_bulk})  Rate-limit backoffs: {backoffs}  Safe mode: {safe}\nManaged groups: {groups}  Open tasks: {tasks}\nLast error: {lasterr}\nOffline in the last 7 days: {gaps}"},
 	"status.online":        {ZH: "在线", EN: "online"},
 	"status.offline":       {ZH: "离线", EN: "offline"},
 	"status.none":          {ZH: "无", EN: "none"},
