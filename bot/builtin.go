@@ -206,7 +206,7 @@ func (rt *Runtime) StatusText(ctx context.Context, lang Lang) string {
 		"q_moderation": strconv.Itoa(depth[PrioModeration]), "q_reply": strconv.Itoa(depth[PrioReply]),
 		"q_welcome": strconv.Itoa(depth[PrioWelcome]), "q_bulk": strconv.Itoa(depth[PrioBulk]),
 		"backoffs": strconv.FormatInt(rt.pacer.Stats().Backoffs, 10),
-		"tasks": strconv.Itoa(len(tasks)), "lasterr": lastErr, "gaps": gaps,
+		"tasks":    strconv.Itoa(len(tasks)), "lasterr": lastErr, "gaps": gaps,
 	})
 }
 
