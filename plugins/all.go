@@ -5,6 +5,7 @@ package plugins
 
 import (
 	"github.com/qunguan/qunguan/bot"
+	"github.com/qunguan/qunguan/plugins/console"
 	"github.com/qunguan/qunguan/plugins/remind"
 	"github.com/qunguan/qunguan/plugins/stats"
 )
@@ -14,5 +15,6 @@ func All() []bot.Plugin {
 	return []bot.Plugin{
 		remind.New(),
 		stats.New(),
+		console.New(),
 	}
 }

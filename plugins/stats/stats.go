@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/qunguan/qunguan/bot"
@@ -124,6 +125,10 @@ func DefaultConfig() *Config {
 type Plugin struct {
 	env      *bot.Env
 	chartDir string
+
+	mu       sync.Mutex
+	shared   *batch
+	sharedAt time.Time
 }
 
 // New returns the plugin.
@@ -411,16 +416,15 @@ func (p *Plugin) saveStage(ctx context.Context, key string, h Health) {
 	}
 }
 
-// GroupStatus implements bot.StatusReporter: the health line of /groups,
-// from the daily job's last result (computed now when there is none).
+// GroupStatus implements bot.StatusReporter: the health line of /groups.
+// It is computed now, sharing one read of the audit log between the groups
+// of one listing; groups the bot is no longer in get no line.
 func (p *Plugin) GroupStatus(ctx context.Context, g bot.GroupID, lang bot.Lang) string {
 	r := p.render(lang)
-	if rec, ok := p.loadStage(ctx, "stage/"+string(g)); ok {
-		if st, ok := ParseStage(rec.Stage); ok {
-			return r("stats.status", map[string]string{"score": strconv.Itoa(rec.Score), "stage": StageName(r, st)})
-		}
-	}
 	as, err := p.assessOne(ctx, g)
+	if errors.Is(err, errNotTracked) {
+		return ""
+	}
 	if err != nil {
 		p.env.Log.Warn("health not computed", "group_id", string(g), "err", err)
 		return r("stats.status_none", nil)
@@ -428,19 +432,47 @@ func (p *Plugin) GroupStatus(ctx context.Context, g bot.GroupID, lang bot.Lang) 
 	return r("stats.status", map[string]string{"score": strconv.Itoa(as.Health.Score), "stage": StageName(r, as.Health.Stage)})
 }
 
+// errNotTracked is returned for groups the bot is no longer in.
+var errNotTracked = errors.New("the bot is not in the group")
+
+// listingBatchTTL is how long one read of the audit log is shared by the
+// per-group calls of a console listing.
+const listingBatchTTL = time.Minute
+
+// listingBatch returns the batch shared by calls within listingBatchTTL.
+func (p *Plugin) listingBatch() *batch {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.env.Now()
+	if p.shared == nil || now.Sub(p.sharedAt) > listingBatchTTL || now.Before(p.sharedAt) {
+		p.shared, p.sharedAt = &batch{}, now
+	}
+	return p.shared
+}
+
 func (p *Plugin) assessOne(ctx context.Context, g bot.GroupID) (Assessment, error) {
 	rec, err := p.env.Store.Group(ctx, g)
 	if err != nil {
 		return Assessment{}, err
 	}
-	cfg := bot.ConfigFor[Config](p.env, g)
-	return p.analyzer().Assess(ctx, rec, cfg.Thresholds(), days(cfg.TierWindow))
+	if rec.Gone || !rec.BotPresent {
+		return Assessment{}, errNotTracked
+	}
+	ss, err := p.env.Store.Sessions(ctx, time.Time{}, p.env.Now())
+	if err != nil {
+		return Assessment{}, err
+	}
+	th, window := p.rules(rec)
+	return p.analyzer().assess(ctx, p.listingBatch(), rec, th, window, ss)
 }
 
 // GroupDetail adds the health explanation and member tiers to the operator
 // console's /group NAME.
 func (p *Plugin) GroupDetail(ctx context.Context, g bot.GroupID, lang bot.Lang) string {
 	as, err := p.assessOne(ctx, g)
+	if errors.Is(err, errNotTracked) {
+		return ""
+	}
 	if err != nil {
 		p.env.Log.Warn("health not computed", "group_id", string(g), "err", err)
 		return p.env.T(lang, "stats.status_none", nil)
