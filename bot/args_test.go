@@ -149,7 +149,7 @@ func TestParseArgs(t *testing.T) {
 
 func TestRouterSplit(t *testing.T) {
 	r := newRouter()
-	r.prefixes = []string{"/", "#"}
+	prefixes := []string{"/", "#"}
 	tests := []struct {
 		in         string
 		word, rest string
@@ -165,7 +165,7 @@ func TestRouterSplit(t *testing.T) {
 		{"", "", "", "", false},
 	}
 	for _, tt := range tests {
-		p, w, rest, ok := r.split(tt.in)
+		p, w, rest, ok := r.split(tt.in, prefixes)
 		if ok != tt.ok || w != tt.word || rest != tt.rest || p != tt.prefix {
 			t.Errorf("split(%q) = %q %q %q %v, want %q %q %q %v", tt.in, p, w, rest, ok, tt.prefix, tt.word, tt.rest, tt.ok)
 		}

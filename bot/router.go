@@ -83,9 +83,8 @@ func (c *Call) Runtime() *Runtime { return c.rt }
 
 // Router finds commands in message text.
 type Router struct {
-	cmds     []*Command
-	byName   map[string]*Command
-	prefixes []string
+	cmds   []*Command
+	byName map[string]*Command
 }
 
 func newRouter() *Router { return &Router{byName: map[string]*Command{}} }
@@ -105,14 +104,14 @@ func (r *Router) add(c *Command) error {
 // split recognises a command line: it returns the prefix, the command word
 // and the rest, or ok=false when text is not a command. Full-width prefixes
 // (／＃) are accepted for the configured half-width ones.
-func (r *Router) split(text string) (prefix, word, rest string, ok bool) {
+func (r *Router) split(text string, prefixes []string) (prefix, word, rest string, ok bool) {
 	t := strings.TrimSpace(text)
 	if t == "" {
 		return "", "", "", false
 	}
 	first, size := utf8.DecodeRuneInString(t)
 	folded := FoldWidth(string(first))
-	for _, p := range r.prefixes {
+	for _, p := range prefixes {
 		if folded == p || string(first) == p {
 			prefix = p
 			break
@@ -167,7 +166,7 @@ func (rt *Runtime) dispatchCommand(ctx context.Context, ev *Event) bool {
 		return false
 	}
 	r := rt.router
-	prefix, word, rest, ok := r.split(ev.Message.Text)
+	prefix, word, rest, ok := r.split(ev.Message.Text, rt.Config().CommandPrefixes)
 	if !ok {
 		return false
 	}
@@ -330,7 +329,7 @@ func (rt *Runtime) helpCommand() *Command {
 		Run: func(ctx context.Context, c *Call) error {
 			dm := c.InDM()
 			if name := c.Args.String("command"); name != "" {
-				cmd := rt.router.lookup(strings.TrimLeft(FoldWidth(name), strings.Join(rt.router.prefixes, "")))
+				cmd := rt.router.lookup(strings.TrimLeft(FoldWidth(name), strings.Join(rt.Config().CommandPrefixes, "")))
 				if cmd == nil || c.Role < cmd.Perm {
 					c.Reply(ctx, rt.text("", c.Lang, "help.unknown", map[string]string{"name": name}))
 					return nil
@@ -375,7 +374,7 @@ func (rt *Runtime) helpCommand() *Command {
 				b.WriteString(cmd.Help.In(c.Lang))
 			}
 			b.WriteString("\n")
-			b.WriteString(rt.text("", c.Lang, "help.footer", map[string]string{"prefixes": strings.Join(rt.router.prefixes, " ")}))
+			b.WriteString(rt.text("", c.Lang, "help.footer", map[string]string{"prefixes": strings.Join(rt.Config().CommandPrefixes, " ")}))
 			c.Reply(ctx, b.String())
 			return nil
 		},

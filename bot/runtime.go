@@ -71,6 +71,7 @@ type Runtime struct {
 	eventHooks []func(*Event)
 	counters   RuntimeCounters
 	alerter    *alerter
+	pluginMu   sync.Mutex
 }
 
 // RuntimeCounters are totals for status and metrics.
@@ -104,7 +105,6 @@ func New(o Options) (*Runtime, error) {
 		alerter:  newAlerter(),
 	}
 	rt.cfg.Store(o.Config)
-	rt.router.prefixes = o.Config.CommandPrefixes
 	rt.ctx, rt.cancel = context.WithCancel(context.Background())
 	for _, p := range o.Plugins {
 		if _, dup := rt.byName[p.Name()]; dup {
@@ -345,6 +345,23 @@ func (rt *Runtime) Emit(ev Event) {
 // Handle processes one event: identity bookkeeping, recording, task
 // watches, commands, then plugins. A panic anywhere is contained.
 func (rt *Runtime) Handle(ctx context.Context, ev Event) {
+	rt.serialize(func() { rt.handle(ctx, ev) })
+}
+
+// serialize runs f while no other plugin entry point runs. Events, timers,
+// cron jobs and reloads reach plugins one at a time, so plugins need no
+// locking of their own; background work started with Env.Go runs outside
+// and may only use the Env's services. In sync mode everything already
+// runs on one goroutine (and may nest), so nothing is locked.
+func (rt *Runtime) serialize(f func()) {
+	if !rt.sync {
+		rt.pluginMu.Lock()
+		defer rt.pluginMu.Unlock()
+	}
+	f()
+}
+
+func (rt *Runtime) handle(ctx context.Context, ev Event) {
 	log := rt.log.With(eventAttrs(&ev)...)
 	defer func() {
 		if p := recover(); p != nil {
@@ -420,7 +437,7 @@ func (rt *Runtime) onLogin(ctx context.Context, ev *Event) {
 		if g.Gone || !g.BotPresent {
 			continue
 		}
-		if err := rt.SyncMembers(ctx, g.ID); err != nil {
+		if err := rt.syncMembers(ctx, g.ID); err != nil {
 			rt.log.Warn("members not synced at login", "group_id", string(g.ID), "err", err)
 		}
 	}
@@ -461,7 +478,12 @@ func (rt *Runtime) syncGroups(ctx context.Context) {
 // looked); people the store has as present but the platform no longer
 // lists left while the bot was away, and a left event is handled for them
 // so statistics and tasks see it.
-func (rt *Runtime) SyncMembers(ctx context.Context, g GroupID) error {
+func (rt *Runtime) SyncMembers(ctx context.Context, g GroupID) (err error) {
+	rt.serialize(func() { err = rt.syncMembers(ctx, g) })
+	return err
+}
+
+func (rt *Runtime) syncMembers(ctx context.Context, g GroupID) error {
 	list, err := rt.platform.Members(ctx, g)
 	if err != nil {
 		return err
@@ -514,7 +536,7 @@ func (rt *Runtime) SyncMembers(ctx context.Context, g GroupID) error {
 		}
 	}
 	if len(gone) > 0 {
-		rt.Handle(ctx, Event{Kind: EventMemberLeft, Time: now, Group: g, Members: gone, Reason: "not listed at login"})
+		rt.handle(ctx, Event{Kind: EventMemberLeft, Time: now, Group: g, Members: gone, Reason: "not listed at login"})
 	}
 	return nil
 }
@@ -647,19 +669,29 @@ func (rt *Runtime) record(ctx context.Context, ev *Event) {
 		recs = append(recs, base)
 	}
 	for _, r := range recs {
-		ch := rt.store.AppendRecord(r)
-		if rt.sync {
-			if err := <-ch; err != nil {
-				rt.recordFailed(err)
-			}
-			continue
-		}
-		go func() {
-			if err := <-ch; err != nil {
-				rt.recordFailed(err)
-			}
-		}()
+		rt.appendRecord(ctx, r)
 	}
+}
+
+// appendRecord queues r with the store's group-commit writer. In sync mode
+// it forces the commit at once (Sync flushes the batch) so tests see the
+// record durable without waiting for the batch delay.
+func (rt *Runtime) appendRecord(ctx context.Context, r Record) {
+	ch := rt.store.AppendRecord(r)
+	if rt.sync {
+		if err := rt.store.Sync(ctx); err != nil {
+			rt.recordFailed(err)
+		}
+		if err := <-ch; err != nil {
+			rt.recordFailed(err)
+		}
+		return
+	}
+	go func() {
+		if err := <-ch; err != nil {
+			rt.recordFailed(err)
+		}
+	}()
 }
 
 func (rt *Runtime) recordFailed(err error) {
@@ -773,18 +805,7 @@ func (rt *Runtime) observeSend(r SendResult) {
 			}
 		}
 		if rt.isManaged(rt.ctx, r.To.Group) {
-			ch := rt.store.AppendRecord(rec)
-			if rt.sync {
-				if err := <-ch; err != nil {
-					rt.recordFailed(err)
-				}
-			} else {
-				go func() {
-					if err := <-ch; err != nil {
-						rt.recordFailed(err)
-					}
-				}()
-			}
+			rt.appendRecord(rt.ctx, rec)
 		}
 	}
 	rt.mu.Lock()
@@ -847,15 +868,18 @@ func (rt *Runtime) Text(lang Lang, key string, vars map[string]string) string {
 
 // Reload swaps in a new, already validated config and lets plugins
 // rebuild. The config is only swapped when every plugin accepts it.
-func (rt *Runtime) Reload(ctx context.Context, cfg *Config, by string) error {
+func (rt *Runtime) Reload(ctx context.Context, cfg *Config, by string) (err error) {
+	rt.serialize(func() { err = rt.reload(ctx, cfg, by) })
+	return err
+}
+
+func (rt *Runtime) reload(ctx context.Context, cfg *Config, by string) error {
 	old := rt.cfg.Swap(cfg)
-	rt.router.prefixes = cfg.CommandPrefixes
 	rt.pacer.setConfig(cfg.Pacer)
 	for _, p := range rt.plugins {
 		if r, ok := p.(Reloader); ok {
 			if err := rt.safely(ctx, "reload", p.Name(), func() error { return r.Reload(ctx) }); err != nil {
 				rt.cfg.Store(old)
-				rt.router.prefixes = old.CommandPrefixes
 				rt.pacer.setConfig(old.Pacer)
 				for _, q := range rt.plugins {
 					if r2, ok := q.(Reloader); ok && q != p {

@@ -234,7 +234,10 @@ func (s *Scheduler) fire(id string) {
 		s.log.Error("timer owner cannot handle timers", "timer_id", id, "owner", rec.Owner)
 		return
 	}
-	err := s.rt.safely(ctx, "timer", rec.Owner, func() error { return h.HandleTimer(ctx, rec) })
+	var err error
+	s.rt.serialize(func() {
+		err = s.rt.safely(ctx, "timer", rec.Owner, func() error { return h.HandleTimer(ctx, rec) })
+	})
 	s.mu.Lock()
 	cur, still := s.timers[id]
 	replaced := still && cur != at
@@ -331,7 +334,7 @@ func (s *Scheduler) addCron(owner, name, spec string, fn func(ctx context.Contex
 				s.log.Error("cron job panicked", "cron", name, "owner", owner, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			}
 		}()
-		fn(ctx)
+		s.rt.serialize(func() { fn(ctx) })
 	})
 	job := cron.NewChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)).Then(inner)
 	e := &cronEntry{name: name, owner: owner, spec: spec, sched: sched, job: job}

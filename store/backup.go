@@ -132,13 +132,30 @@ func writeBackup(view func(func(*bolt.Tx) error) error, dir, reason string, now 
 	return final, nil
 }
 
-// rotateBackups removes all but the newest keep backups of reason.
-// Failures are logged: a leftover backup costs disk, not data.
+// staleTempAge is how old a backup's temporary file must be before
+// rotation treats it as left by a crash. Younger ones may belong to a
+// backup still being written.
+const staleTempAge = 24 * time.Hour
+
+// rotateBackups removes all but the newest keep backups of reason, and
+// temporary files left by backups that crashed. Failures are logged: a
+// leftover backup costs disk, not data.
 func rotateBackups(bdir, reason string, keep int, log *slog.Logger) {
 	entries, err := os.ReadDir(bdir)
 	if err != nil {
 		log.Warn("backup rotation failed", "dir", bdir, "error", err)
 		return
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".tmp-") {
+			continue
+		}
+		if st, err := e.Info(); err == nil && time.Since(st.ModTime()) > staleTempAge {
+			p := filepath.Join(bdir, e.Name())
+			if err := os.Remove(p); err == nil {
+				log.Info("stale backup temporary file removed", "path", p)
+			}
+		}
 	}
 	type named struct {
 		name string

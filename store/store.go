@@ -40,6 +40,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -274,21 +275,30 @@ func openLocked(dir string, opts Options, lock *dirLock) (*DB, error) {
 	tightenPerm(log, path, 0o600)
 
 	info, err := inspectFile(path)
+	var pathErr *fs.PathError
+	if errors.As(err, &pathErr) {
+		// Not damage: the file could not be opened or stat'ed at all
+		// (permissions, say).
+		return nil, fmt.Errorf("open database: %w", err)
+	}
 	if err != nil {
 		return nil, damaged(dir, path, err.Error())
 	}
 	if info.olderMeta {
-		log.Warn("newest meta page invalid, opening at the previous transaction",
+		log.Warn("one meta page is invalid, opening at the other (normal after a crash during a commit)",
 			"path", path, "txid", info.txid)
 	}
 
 	bdb, err := openBolt(path, opts.LockTimeout, opts.MaxSize, false)
-	if errors.Is(err, berrors.ErrTimeout) {
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
 		// Something outside qunguan (the bbolt CLI, say) holds the file.
 		return nil, &lockedError{dir: dir}
-	}
-	if err != nil {
+	case errors.Is(err, errBoltPanic) || errors.Is(err, berrors.ErrInvalid) ||
+		errors.Is(err, berrors.ErrChecksum) || errors.Is(err, berrors.ErrVersionMismatch):
 		return nil, damaged(dir, path, err.Error())
+	case err != nil:
+		return nil, fmt.Errorf("open database: %w", err)
 	}
 	db := &DB{
 		dir:    dir,
@@ -317,6 +327,9 @@ func openLocked(dir string, opts Options, lock *dirLock) (*DB, error) {
 	return db, nil
 }
 
+// errBoltPanic marks a panic or fault inside bolt.Open.
+var errBoltPanic = errors.New("bbolt panicked opening the file")
+
 // openBolt opens a bbolt file with recover and fault protection: bbolt
 // panics on garbage pages, and a fault reading the map must not kill the
 // process. The damage pre-check (inspectFile) has already run.
@@ -324,7 +337,7 @@ func openBolt(path string, timeout time.Duration, maxSize int, readOnly bool) (b
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			bdb, err = nil, fmt.Errorf("bbolt panicked opening the file: %v", r)
+			bdb, err = nil, fmt.Errorf("%w: %v", errBoltPanic, r)
 		}
 	}()
 	return bolt.Open(path, 0o600, &bolt.Options{
@@ -448,7 +461,12 @@ func (db *DB) view(fn func(tx *bolt.Tx) error) (err error) {
 	}
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer db.recoverTx(&err)
-	return db.bolt.View(fn)
+	err = db.bolt.View(fn)
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		// Close won the race with this call.
+		err = ErrClosed
+	}
+	return err
 }
 
 // update runs fn in a write transaction, with the same panic handling as
@@ -460,8 +478,11 @@ func (db *DB) update(fn func(tx *bolt.Tx) error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer db.recoverTx(&err)
 	err = db.bolt.Update(fn)
-	if errors.Is(err, berrors.ErrMaxSizeReached) {
+	switch {
+	case errors.Is(err, berrors.ErrMaxSizeReached):
 		err = fmt.Errorf("%w: %w", ErrFull, err)
+	case errors.Is(err, berrors.ErrDatabaseNotOpen):
+		err = ErrClosed
 	}
 	return err
 }

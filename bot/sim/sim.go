@@ -78,6 +78,8 @@ type Platform struct {
 	self     User
 	users    map[bot.UserID]*User
 	groups   map[bot.GroupID]*Group
+	byNick   map[string][]*User // in id order
+
 	nextUser int
 	nextGrp  int
 	actions  []Action
@@ -95,7 +97,7 @@ func New(clock bot.Clock, selfNick string) *Platform {
 	return &Platform{
 		clock: clock,
 		self:  User{ID: bot.SelfID, Nick: selfNick},
-		users: map[bot.UserID]*User{}, groups: map[bot.GroupID]*Group{},
+		users: map[bot.UserID]*User{}, groups: map[bot.GroupID]*Group{}, byNick: map[string][]*User{},
 		fail: map[string][]error{},
 	}
 }
@@ -155,6 +157,7 @@ func (p *Platform) addUser(nick, remark string, friend bool) *User {
 	p.nextUser++
 	u := &User{ID: bot.UserID(fmt.Sprintf("u_%04d", p.nextUser)), Nick: nick, Remark: remark, Friend: friend}
 	p.users[u.ID] = u
+	p.byNick[nick] = append(p.byNick[nick], u)
 	return u
 }
 
@@ -181,13 +184,12 @@ func (p *Platform) User(nick string) *User {
 }
 
 func (p *Platform) userLocked(nick string) *User {
-	var best *User
-	for _, u := range p.users {
-		if u.Nick == nick && (best == nil || u.ID < best.ID) {
-			best = u
+	for _, u := range p.byNick[nick] {
+		if u.Nick == nick {
+			return u
 		}
 	}
-	return best
+	return nil
 }
 
 func (p *Platform) userOrNew(nick string) *User {
@@ -226,7 +228,17 @@ func (p *Platform) SetCard(group, nick, card string) {
 func (p *Platform) SetNick(old, nick string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.userLocked(old).Nick = nick
+	u := p.userLocked(old)
+	u.Nick = nick
+	list := p.byNick[old]
+	for i, x := range list {
+		if x == u {
+			p.byNick[old] = append(list[:i:i], list[i+1:]...)
+			break
+		}
+	}
+	p.byNick[nick] = append(p.byNick[nick], u)
+	sort.Slice(p.byNick[nick], func(i, j int) bool { return p.byNick[nick][i].ID < p.byNick[nick][j].ID })
 }
 
 func (p *Platform) member(g *Group, id bot.UserID) bot.Member {

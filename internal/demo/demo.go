@@ -265,8 +265,17 @@ func SimPlatform(in io.Reader, out io.Writer) func(ctx context.Context, cfg *bot
 	}
 }
 
+const consoleHelp = `
+qunguan is running on the simulated platform. Type what a simulated person does:
+  alice@技术交流群: 大家好        alice says something in the group (群里说话)
+  dm 王老师: /status              王老师 (an operator) DMs the bot (私聊机器人)
+  owner: /help                    the bot owner types in File Transfer (文件传输助手)
+  +erin@技术交流群                erin joins (入群)     -bob@技术交流群  bob leaves (退群)
+Stop the bot with Ctrl-C.
+`
+
 func console(ctx context.Context, p *sim.Platform, in io.Reader, out io.Writer) {
-	fmt.Fprint(out, interactiveHelp)
+	fmt.Fprint(out, consoleHelp)
 	sc := bufio.NewScanner(in)
 	for sc.Scan() {
 		if ctx.Err() != nil {
