@@ -53,8 +53,12 @@ func (p *Plugin) assessAll(ctx context.Context) ([]Assessment, int, error) {
 }
 
 // daily caches yesterday for every group (so the weekly report reads
-// small values) and alerts operators about groups whose stage changed.
-func (p *Plugin) daily(ctx context.Context) {
+// small values) and alerts operators about groups whose stage changed. The
+// work runs in the background: over a thousand groups it takes seconds,
+// which must not hold up event handling.
+func (p *Plugin) daily(context.Context) { p.env.Go("daily", p.dailyWork) }
+
+func (p *Plugin) dailyWork(ctx context.Context) {
 	as, _, err := p.assessAll(ctx)
 	if err != nil {
 		p.env.Log.Error("daily health failed", "err", err)
@@ -81,8 +85,10 @@ func (p *Plugin) daily(ctx context.Context) {
 	}
 }
 
-// weekly sends the weekly report to the operators.
-func (p *Plugin) weekly(ctx context.Context) {
+// weekly sends the weekly report to the operators, in the background like daily.
+func (p *Plugin) weekly(context.Context) { p.env.Go("weekly", p.weeklyWork) }
+
+func (p *Plugin) weeklyWork(ctx context.Context) {
 	as, absent, err := p.assessAll(ctx)
 	if err != nil {
 		p.env.Log.Error("weekly report failed", "err", err)
