@@ -25,7 +25,7 @@ type Day struct {
 	Media  int `json:"md,omitempty"`
 	Joins  int `json:"j,omitempty"`
 	Leaves int `json:"l,omitempty"`
-	// ModHits are audit entries whose action starts with "moderation.".
+	// ModHits are moderation hits from the audit log (see IsModerationHit).
 	ModHits int `json:"mh,omitempty"`
 	// Active is the number of distinct people who sent a message.
 	Active int `json:"a,omitempty"`
@@ -103,7 +103,22 @@ type batch struct {
 	mod   map[bot.GroupID]map[int]int
 }
 
-// modHits returns g's moderation audit entries per day since from.
+// notHits are moderation audit actions that record what followed a hit
+// (or a configuration change), not a hit: counting them would count one
+// offence several times.
+var notHits = map[string]bool{
+	"moderation.unwarn": true, "moderation.kick": true, "moderation.kick_failed": true,
+	"moderation.removed": true, "moderation.lists": true,
+}
+
+// IsModerationHit reports whether an audit action is a moderation hit:
+// moderation.hit (keywords, detectors), .flood, .repeat, .wave, .warn and
+// any other moderation.* action except the consequences in notHits.
+func IsModerationHit(action string) bool {
+	return strings.HasPrefix(action, "moderation.") && !notHits[action]
+}
+
+// modHits returns g's moderation hits per day since from.
 func (a *Analyzer) modHits(ctx context.Context, b *batch, g bot.GroupID, from time.Time) (map[int]int, error) {
 	if b != nil && b.all && !from.Before(b.since) {
 		return b.mod[g], nil
@@ -118,6 +133,9 @@ func (a *Analyzer) modHits(ctx context.Context, b *batch, g bot.GroupID, from ti
 	}
 	mod := map[bot.GroupID]map[int]int{}
 	for _, e := range es {
+		if !IsModerationHit(e.Action) {
+			continue
+		}
 		if mod[e.Group] == nil {
 			mod[e.Group] = map[int]int{}
 		}

@@ -52,6 +52,10 @@ func TestDaysCountAndCache(t *testing.T) {
 	if _, err := db.AppendAudit(ctx, bot.AuditEntry{Time: at(3, 8), Group: "g_other", Action: "moderation.warn", Detail: "x"}); err != nil {
 		t.Fatal(err)
 	}
+	// What followed the hit is not another hit.
+	if _, err := db.AppendAudit(ctx, bot.AuditEntry{Time: at(3, 8), Group: g.ID, Action: "moderation.kick_failed", Detail: "x"}); err != nil {
+		t.Fatal(err)
+	}
 
 	a := &stats.Analyzer{Store: db, KV: db.KV("stats"), Loc: loc, Now: func() time.Time { return now }, Live: true}
 	days, err := a.Days(ctx, g, 5)
