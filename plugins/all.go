@@ -6,6 +6,7 @@ package plugins
 import (
 	"github.com/qunguan/qunguan/bot"
 	"github.com/qunguan/qunguan/plugins/console"
+	"github.com/qunguan/qunguan/plugins/inviter"
 	"github.com/qunguan/qunguan/plugins/remind"
 	"github.com/qunguan/qunguan/plugins/stats"
 )
@@ -16,5 +17,6 @@ func All() []bot.Plugin {
 		remind.New(),
 		stats.New(),
 		console.New(),
+		inviter.New(),
 	}
 }
