@@ -74,11 +74,11 @@ type Group struct {
 type Platform struct {
 	clock bot.Clock
 
-	mu       sync.Mutex
-	self     User
-	users    map[bot.UserID]*User
-	groups   map[bot.GroupID]*Group
-	byNick   map[string][]*User // in id order
+	mu     sync.Mutex
+	self   User
+	users  map[bot.UserID]*User
+	groups map[bot.GroupID]*Group
+	byNick map[string][]*User // in id order
 
 	nextUser int
 	nextGrp  int
