@@ -1,6 +1,6 @@
 // Package cli implements the qunguan command line: run, demo,
-// check-config, audit verify, db check|compact|backup|backups|restore and
-// version. cmd/qunguan only calls Main.
+// check-config, audit verify, stats, db check|compact|backup|backups|restore
+// and version. cmd/qunguan only calls Main.
 package cli
 
 import (
@@ -42,6 +42,8 @@ Usage:
   qunguan check-config [--config FILE]            validate a config file
   qunguan check-config --example                  print the commented example config
   qunguan audit verify [--config FILE]            verify the audit log's hash chain
+  qunguan stats --group NAME [--days 30] [--csv] [--members] [--config FILE]
+                                                  a group's statistics and health (bot stopped)
   qunguan db check [--config FILE]                check the database file
   qunguan db compact [--config FILE]              give unused space back (bot stopped)
   qunguan db backup [--config FILE]               write a backup now (bot stopped)
@@ -67,6 +69,8 @@ func Main(b Build, e Env) int {
 		err = checkConfigCmd(e, args)
 	case "audit":
 		err = auditCmd(e, args)
+	case "stats":
+		err = statsCmd(e, args)
 	case "db":
 		err = dbCmd(e, args)
 	case "version", "--version", "-v":

@@ -109,6 +109,9 @@ func (c *Config) Thresholds() Thresholds {
 	return th
 }
 
+// TierDays is the tier window in days.
+func (c *Config) TierDays() int { return days(c.TierWindow) }
+
 func days(d bot.Duration) int { return int(d.D() / (24 * time.Hour)) }
 
 // DefaultConfig returns the seeds' thresholds and a Monday 09:00 report.
@@ -241,19 +244,7 @@ func (p *Plugin) statsCmd(ctx context.Context, c *bot.Call) error {
 		return err
 	}
 	_, tiers := Tiers(members, as.Days, days(cfg.TierWindow), cfg.CoreDays)
-	tot := Sum(period)
-	r := p.render(c.Lang)
-	avg, active := "0", "0"
-	if tot.Days > 0 {
-		avg = fmt1(float64(tot.Messages) / float64(tot.Days))
-		active = fmt1(float64(tot.ActiveSum) / float64(tot.Days))
-	}
-	c.Reply(ctx, c.T("stats.summary", map[string]string{
-		"group": g.Name, "n": strconv.Itoa(n), "msgs": strconv.Itoa(tot.Messages), "avg": avg, "active": active,
-		"joins": strconv.Itoa(tot.Joins), "leaves": strconv.Itoa(tot.Leaves), "media": strconv.Itoa(tot.Media), "mod": strconv.Itoa(tot.ModHits),
-		"members": strconv.Itoa(g.MemberCount), "core": strconv.Itoa(tiers.Core), "ordinary": strconv.Itoa(tiers.Ordinary), "silent": strconv.Itoa(tiers.Silent),
-		"score": strconv.Itoa(as.Health.Score), "stage": StageName(r, as.Health.Stage), "why": strings.Join(as.Health.Explain(r), "\n"),
-	}))
+	c.Reply(ctx, Summary(p.render(c.Lang), g, period, as.Health, tiers))
 	path, err := p.writeChart(g, period, n, c.Lang)
 	if err != nil {
 		p.env.Log.Error("chart not drawn", "group_id", string(g.ID), "err", err)
@@ -268,6 +259,23 @@ func (p *Plugin) statsCmd(ctx context.Context, c *bot.Call) error {
 		}
 	})
 	return nil
+}
+
+// Summary renders the /stats text: totals over period, member tiers and
+// health with its reasons.
+func Summary(r func(string, map[string]string) string, g bot.GroupRecord, period []Day, h Health, tiers TierCounts) string {
+	tot := Sum(period)
+	avg, active := "0", "0"
+	if tot.Days > 0 {
+		avg = fmt1(float64(tot.Messages) / float64(tot.Days))
+		active = fmt1(float64(tot.ActiveSum) / float64(tot.Days))
+	}
+	return r("stats.summary", map[string]string{
+		"group": g.Name, "n": strconv.Itoa(len(period)), "msgs": strconv.Itoa(tot.Messages), "avg": avg, "active": active,
+		"joins": strconv.Itoa(tot.Joins), "leaves": strconv.Itoa(tot.Leaves), "media": strconv.Itoa(tot.Media), "mod": strconv.Itoa(tot.ModHits),
+		"members": strconv.Itoa(g.MemberCount), "core": strconv.Itoa(tiers.Core), "ordinary": strconv.Itoa(tiers.Ordinary), "silent": strconv.Itoa(tiers.Silent),
+		"score": strconv.Itoa(h.Score), "stage": StageName(r, h.Stage), "why": strings.Join(h.Explain(r), "\n"),
+	})
 }
 
 // ChartLabelsFor returns the chart's labels, checked against the font
