@@ -64,12 +64,11 @@ func (p *Plugin) dailyWork(ctx context.Context) {
 		p.env.Log.Error("daily health failed", "err", err)
 		return
 	}
-	cfg := bot.ConfigFor[Config](p.env, "")
 	for _, a := range as {
 		key := "stage/" + string(a.Group.ID)
 		prev, had := p.loadStage(ctx, key)
 		p.saveStage(ctx, key, a.Health)
-		if !had || prev.Stage == a.Health.Stage.String() || !cfg.AlertOnChange {
+		if !had || prev.Stage == a.Health.Stage.String() || !bot.ConfigFor[Config](p.env, a.Group.ID).AlertOnChange {
 			continue
 		}
 		from, _ := ParseStage(prev.Stage)
@@ -231,7 +230,12 @@ func suggestions(a Assessment, in ReportInput, r func(string, map[string]string)
 	case StageMid:
 		out = append(out, r("stats.suggest.mid", vars))
 	case StageEarly:
-		out = append(out, r("stats.suggest.early", vars))
+		if h.Falling >= cfg.DeclineWeeks {
+			out = append(out, r("stats.suggest.early", vars))
+		} else {
+			vars["avg"] = fmt1(h.MsgsPerDay)
+			out = append(out, r("stats.suggest.quiet", vars))
+		}
 	}
 	if g.MemberCount > cfg.SplitAbove {
 		vars["limit"] = strconv.Itoa(cfg.SplitAbove)

@@ -29,8 +29,9 @@ import (
 	"github.com/qunguan/qunguan/bot"
 )
 
-// Config is the stats plugin's config section. Thresholds may be
-// overridden per group; the cron specs and report settings are global.
+// Config is the stats plugin's config section. Thresholds, tiers,
+// suggestions, the /stats period and alert_on_change may be overridden per
+// group; the cron specs and report_limit are global.
 type Config struct {
 	// DeclineWeeks: the weekly average of daily active members falling
 	// this many weeks in a row is early decline.
@@ -261,14 +262,19 @@ func (p *Plugin) statsCmd(ctx context.Context, c *bot.Call) error {
 	return nil
 }
 
-// Summary renders the /stats text: totals over period, member tiers and
-// health with its reasons.
+// Summary renders the /stats text: totals over period (today included),
+// averages over its finished days, member tiers and health with its reasons.
 func Summary(r func(string, map[string]string) string, g bot.GroupRecord, period []Day, h Health, tiers TierCounts) string {
 	tot := Sum(period)
+	// Averages are over finished days: today has only just begun.
+	full := tot
+	if len(period) > 1 {
+		full = Sum(period[:len(period)-1])
+	}
 	avg, active := "0", "0"
-	if tot.Days > 0 {
-		avg = fmt1(float64(tot.Messages) / float64(tot.Days))
-		active = fmt1(float64(tot.ActiveSum) / float64(tot.Days))
+	if full.Days > 0 {
+		avg = fmt1(float64(full.Messages) / float64(full.Days))
+		active = fmt1(float64(full.ActiveSum) / float64(full.Days))
 	}
 	return r("stats.summary", map[string]string{
 		"group": g.Name, "n": strconv.Itoa(len(period)), "msgs": strconv.Itoa(tot.Messages), "avg": avg, "active": active,

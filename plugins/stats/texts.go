@@ -67,6 +67,7 @@ var texts = bot.Catalog{
 	"stats.suggest.split":         {ZH: "· {group}：{members} 人，超过 100–{limit} 人的最佳规模，考虑拆分子群", EN: "· {group}: {members} members, above the best size of 100-{limit}; consider splitting it"},
 	"stats.suggest.wake":          {ZH: "· {group}：沉默成员约占 {pct}%（{silent}/{members}），考虑发起话题、点名或福利唤醒", EN: "· {group}: about {pct}% of members are silent ({silent}/{members}); consider a topic, a shout-out or a perk to wake them"},
 	"stats.suggest.countdown":     {ZH: "· {group}：已 {days} 天无人发言，考虑启动解散倒计时（/countdown）并先导出记录", EN: "· {group}: nobody has spoken for {days} days; consider a dissolve countdown (/countdown), exporting first"},
-	"stats.suggest.early":         {ZH: "· {group}：活跃在下降，考虑定期话题、请核心成员带动、邀请新成员", EN: "· {group}: activity is falling; consider regular topics, asking core members to lead, inviting new members"},
+	"stats.suggest.early":         {ZH: "· {group}：日活连续几周下降，考虑定期话题、请核心成员带动、邀请新成员", EN: "· {group}: daily activity has fallen for weeks; consider regular topics, asking core members to lead, inviting new members"},
+	"stats.suggest.quiet":         {ZH: "· {group}：发言偏少（日均 {avg} 条），考虑固定话题、请核心成员带动、邀请新成员", EN: "· {group}: quiet ({avg} messages a day); consider regular topics, asking core members to lead, inviting new members"},
 	"stats.suggest.mid":           {ZH: "· {group}：退群偏多，检查广告和群规执行，和核心成员沟通", EN: "· {group}: many members are leaving; check for spam and rule enforcement, talk to core members"},
 }
