@@ -51,6 +51,7 @@ func replyChart(t *testing.T, cmd string) []byte {
 }
 
 func TestStatsReplyImage(t *testing.T) {
+	t.Parallel()
 	data := replyChart(t, "王老师@技术交流群: /统计")
 	img, err := png.Decode(bytes.NewReader(data))
 	if err != nil {

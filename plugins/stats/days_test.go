@@ -14,6 +14,7 @@ import (
 )
 
 func TestDaysCountAndCache(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	loc := time.FixedZone("CST", 8*3600)
 	now := time.Date(2026, 3, 5, 10, 0, 0, 0, loc)

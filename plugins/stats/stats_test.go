@@ -11,5 +11,6 @@ import (
 func plugins() []bot.Plugin { return []bot.Plugin{stats.New()} }
 
 func TestScenarios(t *testing.T) {
+	t.Parallel()
 	bottest.RunScenarios(t, "testdata/*.txt", plugins)
 }
