@@ -56,7 +56,13 @@ type Command struct {
 	// Subcommands are chosen by the first argument (/countdown cancel);
 	// when none matches, the command's own Args and Run apply.
 	Subcommands []*Command
-	Run         func(ctx context.Context, c *Call) error
+	// Verbatim commands take the rest of the message exactly as typed
+	// (line breaks and quotes kept, nothing tokenized) in their single
+	// ArgRest argument: texts such as rules and welcome templates. In a DM
+	// a leading @GROUP or --group GROUP still names the group. Verbatim
+	// commands have no subcommands.
+	Verbatim bool
+	Run      func(ctx context.Context, c *Call) error
 	// Plugin is filled in by the runtime.
 	Plugin string
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -207,6 +208,12 @@ func (e *FieldError) Error() string { return e.Path + ": " + e.Msg }
 // Validator is implemented by config structs (and plugins) that check
 // themselves.
 type Validator interface{ Validate() error }
+
+// ConfigDirUser is implemented by plugin config structs that name files
+// relative to the config file (word lists): the loader tells them the
+// config file's directory before Validate, so a missing or broken file is
+// refused with the config's file and line like any other mistake.
+type ConfigDirUser interface{ SetConfigDir(dir string) }
 
 // Configurable plugins own a config section under plugins.<name>, and
 // per-group overrides under groups[].plugins.<name>. DefaultConfig returns
@@ -600,6 +607,9 @@ func (c *Config) decodePlugin(cp Configurable, globalPath string, groupPath *str
 		if err := n.Decode(v); err != nil {
 			return nil, yamlErr(c.Path, err)
 		}
+	}
+	if d, ok := v.(ConfigDirUser); ok {
+		d.SetConfigDir(filepath.Dir(c.Path))
 	}
 	if val, ok := v.(Validator); ok {
 		base := globalPath

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -188,15 +189,28 @@ func (rt *Runtime) dispatchCommand(ctx context.Context, ev *Event) bool {
 		}
 	}()
 
-	toks, err := Tokenize(rest)
-	if err != nil {
+	var (
+		toks []string
+		err  error
+	)
+	dm := ev.Group == ""
+	verbatim := ""
+	if cmd.Verbatim {
+		verbatim = strings.TrimSpace(rest)
+		if dm {
+			var name string
+			verbatim, name = leadingGroupFlag(verbatim)
+			if name != "" {
+				toks = []string{"--group", name}
+			}
+		}
+	} else if toks, err = Tokenize(rest); err != nil {
 		call.Reply(ctx, rt.usageReply(call, err))
 		return true
 	}
 
 	// A DM may name the group it acts on: "@技术群" as the first token or
 	// "--group 技术群" anywhere.
-	dm := ev.Group == ""
 	if dm {
 		var name string
 		toks, name, err = extractGroupFlag(toks)
@@ -263,6 +277,12 @@ func (rt *Runtime) dispatchCommand(ctx context.Context, ev *Event) bool {
 		call.Reply(ctx, rt.text("", call.Lang, "router.usage", map[string]string{"usage": call.Usage()}))
 		return true
 	}
+	if cmd.Verbatim {
+		toks = nil
+		if verbatim != "" {
+			toks = []string{verbatim}
+		}
+	}
 	call.Args, err = parseArgs(cmd.Args, toks)
 	if err != nil {
 		call.Reply(ctx, rt.usageReply(call, err))
@@ -315,6 +335,30 @@ func extractGroupFlag(toks []string) ([]string, string, error) {
 		}
 	}
 	return out, name, nil
+}
+
+// leadingGroupFlag splits a leading "@NAME", "--group NAME" or "-g NAME"
+// off a verbatim text typed in a DM and returns the rest and the name.
+func leadingGroupFlag(text string) (rest, name string) {
+	word := func(s string) (string, string) {
+		s = strings.TrimLeft(s, " \t\u3000")
+		end := strings.IndexFunc(s, unicode.IsSpace)
+		if end < 0 {
+			return s, ""
+		}
+		return s[:end], strings.TrimSpace(s[end:])
+	}
+	first, after := word(text)
+	switch f := FoldWidth(first); {
+	case f == "--group" || f == "-g" || f == "--群":
+		name, after = word(after)
+		return after, name
+	case strings.HasPrefix(f, "--group="):
+		return after, f[len("--group="):]
+	case strings.HasPrefix(f, "@") && len(f) > 1:
+		return after, strings.TrimPrefix(strings.TrimPrefix(first, "@"), "＠")
+	}
+	return text, ""
 }
 
 // helpCommand is /help (/帮助): generated from the command data, showing

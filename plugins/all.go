@@ -7,13 +7,19 @@ import (
 	"github.com/qunguan/qunguan/bot"
 	"github.com/qunguan/qunguan/plugins/console"
 	"github.com/qunguan/qunguan/plugins/inviter"
+	"github.com/qunguan/qunguan/plugins/moderation"
 	"github.com/qunguan/qunguan/plugins/remind"
+	"github.com/qunguan/qunguan/plugins/rules"
 	"github.com/qunguan/qunguan/plugins/stats"
+	"github.com/qunguan/qunguan/plugins/welcome"
 )
 
 // All returns fresh values of every plugin, in event order.
 func All() []bot.Plugin {
 	return []bot.Plugin{
+		moderation.New(),
+		rules.New(),
+		welcome.New(),
 		remind.New(),
 		stats.New(),
 		console.New(),

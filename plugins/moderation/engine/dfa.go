@@ -1,0 +1,381 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+)
+
+// The automaton is an Aho-Corasick DFA over bytes of normalised keywords,
+// stored as one dense table of premultiplied uint32 state ids: the id of a
+// state is its row number times the number of byte classes, so a step is
+// trans[state+class] with no multiplication. Rows are numbered by what the
+// state reports, so one comparison tells the scanner whether to look closer:
+//
+//	[0, firstOut)          nothing ends here
+//	[firstOut, firstDeny)  only allow phrases end here
+//	[firstDeny, firstSure) a deny keyword ends here, but it needs a word
+//	                       boundary check or could be inside an allow phrase;
+//	                       also the bad state (malformed UTF-8, see below)
+//	[firstSure, ...)       a deny keyword ends here unconditionally
+//
+// Byte classes: every byte used by some keyword has its own class; unused
+// bytes share a class per kind (ASCII letter or digit, continuation byte,
+// lead byte of each length, never-valid byte). Two extra columns fold
+// normalisation into the table: classStay maps a state to itself (ASCII
+// separators, and the space of normalised text), and classSlow maps it to
+// itself with slowBit set (lead bytes of runes that must be decoded and
+// folded first).
+//
+// The automaton also validates UTF-8, so the scanner needs no separate pass.
+// Every state knows whether it sits between characters or how many
+// continuation bytes it still expects; pseudo-roots P1..P3 stand for "the
+// root, inside a character that starts no keyword". Between characters a
+// stray continuation byte or a never-valid byte stays (normalisation drops
+// it as a separator); inside a character anything but a continuation byte
+// leads to the bad state, which sends the message to the exact path. Lead
+// bytes whose sequences have restricted second bytes (E0, ED, F0, F4) are
+// always decoded by the slow path, so what the table accepts is valid.
+const (
+	classOther   = iota // unused ASCII letter or digit
+	classStay           // ASCII separator; the space of normalised text
+	classSlow           // lead byte that must be decoded (raw text only)
+	classCont           // unused continuation byte
+	classLead2          // unused lead byte of a 2-byte sequence
+	classLead3          // ... of a 3-byte sequence
+	classLead4          // ... of a 4-byte sequence
+	classInvalid        // C0, C1, F5..FF: never part of valid UTF-8
+	numFixed
+
+	slowBit = 1 << 31
+
+	// maxKeywordLen bounds a keyword's normalised length, which keeps state
+	// depths in a uint16.
+	maxKeywordLen = 1024
+)
+
+// errTooLarge is returned when the automaton would need state ids above
+// 2^31.
+var errTooLarge = errors.New("engine: too many keywords for one automaton")
+
+type dfa struct {
+	trans  []uint32
+	stride uint32
+	root   uint32
+
+	firstOut, firstDeny, firstSure uint32
+
+	rawClass  [256]uint32 // bytes of original text
+	realClass [256]uint32 // bytes of normalised text and fold replacements
+	normClass [256]uint32 // realClass with the space of normalised text staying
+
+	// outputs, per row from firstOut on: own keywords in
+	// outList[outStart[i]:outStart[i+1]], then those of row outNext[i]
+	// (a row index, or -1).
+	outStart []uint32
+	outList  []int32
+	outNext  []int32
+
+	depth []uint16 // per row: normalised length of the string it stands for
+}
+
+// kwFlags says what a keyword needs when it is found.
+type kwFlags struct {
+	deny  bool // a deny keyword, not an allow phrase
+	check bool // needs a boundary check or may be suppressed by an allow phrase
+}
+
+// utf8Kind sorts bytes for validation: 0 ASCII, 1 continuation, 2..4 lead
+// of that length, 5 never valid.
+func utf8Kind(b byte) int {
+	switch {
+	case b < 0x80:
+		return 0
+	case b < 0xC0:
+		return 1
+	case b < 0xC2:
+		return 5
+	case b < 0xE0:
+		return 2
+	case b < 0xF0:
+		return 3
+	case b < 0xF5:
+		return 4
+	}
+	return 5
+}
+
+// buildDFA builds the automaton for keywords (normalised, spaces removed).
+// slowLead marks the lead bytes that the fast path must decode.
+func buildDFA(keywords []string, flags []kwFlags, slowLead *[256]bool) (*dfa, error) {
+	d := &dfa{}
+	var used [256]bool
+	for _, k := range keywords {
+		for i := 0; i < len(k); i++ {
+			used[k[i]] = true
+		}
+	}
+	ncls := uint32(numFixed)
+	isCont := make([]bool, numFixed, 256)
+	isCont[classCont] = true
+	leadLen := make([]int, numFixed, 256) // per class: sequence length of a lead class, else 0
+	leadLen[classLead2], leadLen[classLead3], leadLen[classLead4] = 2, 3, 4
+	for b := range 256 {
+		c := byte(b)
+		if used[b] {
+			d.realClass[b] = ncls
+			isCont = append(isCont, utf8Kind(c) == 1)
+			ll := utf8Kind(c)
+			if ll < 2 || ll > 4 {
+				ll = 0
+			}
+			leadLen = append(leadLen, ll)
+			ncls++
+			continue
+		}
+		switch utf8Kind(c) {
+		case 0:
+			d.realClass[b] = classOther
+		case 1:
+			d.realClass[b] = classCont
+		case 2:
+			d.realClass[b] = classLead2
+		case 3:
+			d.realClass[b] = classLead3
+		case 4:
+			d.realClass[b] = classLead4
+		default:
+			d.realClass[b] = classInvalid
+		}
+	}
+	d.stride = ncls
+	d.normClass = d.realClass
+	d.normClass[' '] = classStay
+	for b := range 256 {
+		c := byte(b)
+		switch {
+		case c-'a' < 26 || c-'0' < 10:
+			d.rawClass[b] = d.realClass[b]
+		case c-'A' < 26:
+			d.rawClass[b] = d.realClass[c+'a'-'A']
+		case c < 0x80:
+			d.rawClass[b] = classStay
+		case slowLead[b] || c == 0xE0 || c == 0xED || c == 0xF0 || c == 0xF4:
+			d.rawClass[b] = classSlow
+		default:
+			d.rawClass[b] = d.realClass[b]
+		}
+	}
+
+	// The trie, dense from the start: gt[node*stride+class], 0 = none (no
+	// edge leads back to the root, node 0). Nodes 1..3 are the
+	// pseudo-roots P1..P3, node 4 the bad state.
+	const (
+		nodeBad   = 4
+		firstTrie = 5
+	)
+	total := firstTrie
+	for _, k := range keywords {
+		total += len(k)
+	}
+	if uint64(total)*uint64(ncls) >= slowBit {
+		return nil, errTooLarge
+	}
+	gt := make([]uint32, firstTrie*ncls, 2*firstTrie*ncls)
+	depth := make([]uint16, firstTrie)
+	need := make([]uint8, firstTrie) // continuation bytes still expected
+	need[1], need[2], need[3] = 1, 2, 3
+	own := make([][]int32, firstTrie)
+	nodes := uint32(firstTrie)
+	for ki, k := range keywords {
+		n := uint32(0)
+		for i := 0; i < len(k); i++ {
+			c := d.realClass[k[i]]
+			next := gt[n*ncls+c]
+			if next == 0 {
+				next = nodes
+				nodes++
+				gt = append(gt, make([]uint32, ncls)...)
+				depth = append(depth, depth[n]+1)
+				switch kind := utf8Kind(k[i]); kind {
+				case 0:
+					need = append(need, 0)
+				case 1:
+					need = append(need, need[n]-1)
+				default:
+					need = append(need, uint8(kind-1))
+				}
+				own = append(own, nil)
+				gt[n*ncls+c] = next
+			}
+			n = next
+		}
+		own[n] = append(own[n], int32(ki))
+	}
+
+	// Fixed rows: the root, the pseudo-roots and the bad state.
+	for c := range ncls {
+		gt[nodeBad*ncls+c] = nodeBad
+		for k := uint32(1); k <= 3; k++ {
+			switch {
+			case isCont[c]:
+				gt[k*ncls+c] = k - 1
+			default:
+				gt[k*ncls+c] = nodeBad
+			}
+		}
+		if gt[c] == 0 {
+			switch {
+			case leadLen[c] > 0:
+				gt[c] = uint32(leadLen[c] - 1)
+			case c == classSlow:
+				gt[c] = slowBit
+			}
+		}
+	}
+
+	// Breadth-first: failure links, complete transitions and what each node
+	// reports (its own keywords and, through outLink, those of the nearest
+	// failure ancestor that reports anything).
+	fail := make([]uint32, nodes)
+	outLink := make([]int32, nodes) // nearest proper suffix node with output, or -1
+	hasOut := make([]bool, nodes)
+	hasDeny := make([]bool, nodes)
+	hasSure := make([]bool, nodes)
+	for n := range outLink[:firstTrie] {
+		outLink[n] = -1
+	}
+	queue := make([]uint32, 0, nodes)
+	for c := uint32(numFixed); c < ncls; c++ {
+		if ch := gt[c]; ch >= firstTrie {
+			fail[ch] = uint32(need[ch]) // the root, or the pseudo-root inside a character
+			queue = append(queue, ch)
+		}
+	}
+	for h := 0; h < len(queue); h++ {
+		n := queue[h]
+		f := fail[n]
+		if hasOut[f] {
+			outLink[n] = int32(f)
+		} else {
+			outLink[n] = outLink[f]
+		}
+		hasOut[n] = len(own[n]) > 0 || hasOut[f]
+		hasDeny[n] = hasDeny[f]
+		hasSure[n] = hasSure[f]
+		for _, ki := range own[n] {
+			if flags[ki].deny {
+				hasDeny[n] = true
+				if !flags[ki].check {
+					hasSure[n] = true
+				}
+			}
+		}
+		row := n * ncls
+		frow := f * ncls
+		for c := range ncls {
+			ch := gt[row+c]
+			switch {
+			case ch >= firstTrie && c >= numFixed:
+				fail[ch] = gt[frow+c]
+				queue = append(queue, ch)
+			case need[n] > 0 && !isCont[c]:
+				gt[row+c] = nodeBad
+			case need[n] == 0 && (isCont[c] || c == classStay || c == classInvalid):
+				gt[row+c] = n
+			case need[n] == 0 && c == classSlow:
+				gt[row+c] = n | slowBit
+			default:
+				gt[row+c] = gt[frow+c]
+			}
+		}
+	}
+
+	// Number the rows: nothing, allow-only, deny needing a check (and the
+	// bad state), sure deny.
+	rank := func(n uint32) int {
+		switch {
+		case n == nodeBad:
+			return 2
+		case hasSure[n]:
+			return 3
+		case hasDeny[n]:
+			return 2
+		case hasOut[n]:
+			return 1
+		}
+		return 0
+	}
+	var counts [4]uint32
+	for n := range nodes {
+		counts[rank(n)]++
+	}
+	var starts [4]uint32
+	for r := 1; r < 4; r++ {
+		starts[r] = starts[r-1] + counts[r-1]
+	}
+	firstOutRow := starts[1]
+	// Within a rank, rows follow breadth-first order: the shallow states,
+	// which almost every byte of text visits, share cache lines and stay
+	// in cache, while the deep ones that a scan rarely reaches sit apart.
+	newRow := make([]uint32, nodes)
+	next := starts
+	for _, n := range append([]uint32{0, 1, 2, 3, nodeBad}, queue...) {
+		r := rank(n)
+		newRow[n] = next[r]
+		next[r]++
+	}
+	d.firstOut = starts[1] * ncls
+	d.firstDeny = starts[2] * ncls
+	d.firstSure = starts[3] * ncls
+	d.root = newRow[0] * ncls
+
+	d.trans = make([]uint32, nodes*ncls)
+	d.depth = make([]uint16, nodes)
+	for n := range nodes {
+		row := newRow[n] * ncls
+		old := n * ncls
+		for c := range ncls {
+			t := gt[old+c]
+			d.trans[row+c] = newRow[t&^slowBit]*ncls | t&slowBit
+		}
+		d.depth[newRow[n]] = depth[n]
+	}
+
+	nOut := nodes - firstOutRow
+	d.outStart = make([]uint32, nOut+1)
+	d.outNext = make([]int32, nOut)
+	byRow := make([]uint32, nOut) // old node of each output row
+	for n := range nodes {
+		if nr := newRow[n]; nr >= firstOutRow {
+			byRow[nr-firstOutRow] = n
+		}
+	}
+	for i, n := range byRow {
+		d.outStart[i] = uint32(len(d.outList))
+		d.outList = append(d.outList, own[n]...)
+		d.outNext[i] = -1
+		if l := outLink[n]; l >= 0 {
+			d.outNext[i] = int32(newRow[l] - firstOutRow)
+		}
+	}
+	d.outStart[nOut] = uint32(len(d.outList))
+	return d, nil
+}
+
+// rowOf turns a premultiplied state id into its row.
+func (d *dfa) rowOf(s uint32) uint32 { return s / d.stride }
+
+// outputs calls fn for every keyword reported by state s (s >= firstOut).
+func (d *dfa) outputs(s uint32, fn func(kw int32)) {
+	i := int32(d.rowOf(s) - d.firstOut/d.stride)
+	for i >= 0 {
+		for _, kw := range d.outList[d.outStart[i]:d.outStart[i+1]] {
+			fn(kw)
+		}
+		i = d.outNext[i]
+	}
+}
+
+func (d *dfa) String() string {
+	return fmt.Sprintf("dfa{rows: %d, classes: %d, table: %d bytes}", len(d.depth), d.stride, 4*len(d.trans))
+}
