@@ -12,6 +12,7 @@ import (
 	"github.com/qunguan/qunguan/bot/sim"
 	"github.com/qunguan/qunguan/bot/simbot"
 	"github.com/qunguan/qunguan/plugins/inviter"
+	"github.com/qunguan/qunguan/plugins/rules"
 	"github.com/qunguan/qunguan/store"
 )
 
@@ -193,5 +194,20 @@ plugins:
 		if out := h.Do("dm erin: 进群"); !strings.Contains(out, want) {
 			t.Errorf("%s: want %q in:\n%s", strategy, want, out)
 		}
+	}
+}
+
+// TestRulesFromRulesPlugin: without rules of its own, the keyword sends the
+// chosen group's rules from the rules plugin, before the invitation.
+func TestRulesFromRulesPlugin(t *testing.T) {
+	h := bottest.New(t, bottest.Options{Plugins: func() []bot.Plugin { return []bot.Plugin{rules.New(), inviter.New()} }, Config: config + `
+  rules:
+    text: 一、只聊技术；二、不发广告。
+`})
+	h.Sim.AddFriend("erin", "")
+	out := h.Do("dm erin: 进群")
+	i, j := strings.Index(out, "一、只聊技术；二、不发广告。"), strings.Index(out, "invite 技术交流群 [erin]")
+	if i < 0 || j < 0 || i > j {
+		t.Errorf("want the rules plugin's text before the invitation:\n%s", out)
 	}
 }
