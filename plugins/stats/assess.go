@@ -11,7 +11,8 @@ import (
 
 // Assessment is one group's health with what it was computed from.
 type Assessment struct {
-	Group  bot.GroupRecord
+	Group bot.GroupRecord
+	// Days end with today, left empty: health and tiers use finished days.
 	Days   []Day
 	Health Health
 	// Silent estimates the members who did not speak in the tier window
@@ -36,7 +37,7 @@ func (a *Analyzer) Assess(ctx context.Context, g bot.GroupRecord, th Thresholds,
 }
 
 func (a *Analyzer) assess(ctx context.Context, b *batch, g bot.GroupRecord, th Thresholds, tierWindow int, ss []bot.Session) (Assessment, error) {
-	days, err := a.days(ctx, b, g, max(historyDays(th), tierWindow+1))
+	days, err := a.days(ctx, b, g, max(historyDays(th), tierWindow+1), false)
 	if err != nil {
 		return Assessment{}, err
 	}

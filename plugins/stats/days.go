@@ -2,11 +2,8 @@ package stats
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"strings"
 	"time"
 
@@ -17,27 +14,24 @@ import (
 // counted from the store's records (and moderation audit entries).
 type Day struct {
 	// Date is the day as yyyymmdd in the configured zone.
-	Date int `json:"d"`
+	Date int
 	// Messages are messages from people; Bot those the bot account sent.
-	Messages int `json:"m,omitempty"`
-	Bot      int `json:"b,omitempty"`
+	Messages int
+	Bot      int
 	// Media are the images and files among Messages.
-	Media  int `json:"md,omitempty"`
-	Joins  int `json:"j,omitempty"`
-	Leaves int `json:"l,omitempty"`
+	Media  int
+	Joins  int
+	Leaves int
 	// ModHits are moderation hits from the audit log (see IsModerationHit).
-	ModHits int `json:"mh,omitempty"`
+	ModHits int
 	// Active is the number of distinct people who sent a message.
-	Active int `json:"a,omitempty"`
+	Active int
 	// Speakers maps each person who spoke to their message count. It is
 	// kept for recent days only (member tiers need four weeks).
-	Speakers map[bot.UserID]int `json:"s,omitempty"`
+	Speakers map[bot.UserID]int
 	// Observed is false for days before the bot first saw the group.
-	Observed bool `json:"o,omitempty"`
+	Observed bool
 }
-
-// cacheVersion is bumped when Day's meaning changes; older blobs are rebuilt.
-const cacheVersion = 1
 
 // speakerDays is how many recent days keep their Speakers in the cache.
 const speakerDays = 35
@@ -49,13 +43,6 @@ const keepDays = 120
 // written by a group-commit writer, so the last ones of a day may land a
 // moment after midnight.
 const settleDelay = 5 * time.Minute
-
-// blob is what the cache stores per group under "days/<group id>".
-type blob struct {
-	V    int    `json:"v"`
-	Zone string `json:"zone"`
-	Days []Day  `json:"days"`
-}
 
 // Analyzer turns the store's records into daily aggregates, member tiers
 // and health. The plugin and `qunguan stats` share it. Finished days are
@@ -150,10 +137,13 @@ func (a *Analyzer) modHits(ctx context.Context, b *batch, g bot.GroupID, from ti
 // Days returns n days of g ending with today (partial), oldest first. Days
 // before the bot first saw the group are present with Observed false.
 func (a *Analyzer) Days(ctx context.Context, g bot.GroupRecord, n int) ([]Day, error) {
-	return a.days(ctx, nil, g, n)
+	return a.days(ctx, nil, g, n, true)
 }
 
-func (a *Analyzer) days(ctx context.Context, b *batch, g bot.GroupRecord, n int) ([]Day, error) {
+// days is Days; without today, today's entry is left empty instead of
+// counted (health looks at finished days only, and a report over a
+// thousand groups saves a thousand scans).
+func (a *Analyzer) days(ctx context.Context, b *batch, g bot.GroupRecord, n int, withToday bool) ([]Day, error) {
 	if n < 1 {
 		n = 1
 	}
@@ -164,13 +154,9 @@ func (a *Analyzer) days(ctx context.Context, b *batch, g bot.GroupRecord, n int)
 	if !g.FirstSeen.IsZero() {
 		firstSeen = a.DateOf(g.FirstSeen)
 	}
-	cached := map[int]Day{}
-	bl, err := a.loadBlob(ctx, g.ID)
+	cached, err := a.loadCache(ctx, g.ID)
 	if err != nil {
 		return nil, err
-	}
-	for _, d := range bl.Days {
-		cached[d.Date] = d
 	}
 	// Finished days that are observed but not cached yet.
 	settled := a.addDays(today, -1)
@@ -195,7 +181,7 @@ func (a *Analyzer) days(ctx context.Context, b *batch, g bot.GroupRecord, n int)
 			cached[d] = day
 		}
 		if a.KV != nil {
-			if err := a.saveBlob(ctx, g.ID, cached, today); err != nil {
+			if err := a.saveCache(ctx, g.ID, cached, today); err != nil {
 				return nil, err
 			}
 		}
@@ -203,8 +189,12 @@ func (a *Analyzer) days(ctx context.Context, b *batch, g bot.GroupRecord, n int)
 	// Days after the settled ones (today, and yesterday just after
 	// midnight) are counted live and never cached.
 	var live map[int]Day
-	if liveFrom := a.addDays(settled, 1); liveFrom <= today {
-		live, err = a.count(ctx, b, g.ID, a.DayStart(max(liveFrom, firstSeen)), time.Time{})
+	liveFrom, liveTo := a.addDays(settled, 1), time.Time{}
+	if !withToday {
+		liveTo = a.DayStart(today)
+	}
+	if liveFrom <= today && (withToday || liveFrom < today) {
+		live, err = a.count(ctx, b, g.ID, a.DayStart(max(liveFrom, firstSeen)), liveTo)
 		if err != nil {
 			return nil, err
 		}
@@ -287,54 +277,6 @@ func (a *Analyzer) count(ctx context.Context, b *batch, g bot.GroupID, from, to 
 		out[date] = *d
 	}
 	return out, nil
-}
-
-func blobKey(g bot.GroupID) string { return "days/" + string(g) }
-
-func (a *Analyzer) loadBlob(ctx context.Context, g bot.GroupID) (blob, error) {
-	if a.KV == nil {
-		return blob{}, nil
-	}
-	raw, err := a.KV.Get(ctx, blobKey(g))
-	if errors.Is(err, bot.ErrNotFound) {
-		return blob{}, nil
-	}
-	if err != nil {
-		return blob{}, fmt.Errorf("read cached days of %s: %w", g, err)
-	}
-	var bl blob
-	if err := json.Unmarshal(raw, &bl); err != nil || bl.V != cacheVersion || bl.Zone != a.Loc.String() {
-		// A blob from another version or zone is rebuilt from the records.
-		if a.Log != nil {
-			a.Log.Info("stats cache rebuilt", "group_id", string(g))
-		}
-		return blob{}, nil
-	}
-	return bl, nil
-}
-
-func (a *Analyzer) saveBlob(ctx context.Context, g bot.GroupID, days map[int]Day, today int) error {
-	oldest := a.addDays(today, -keepDays)
-	speakersFrom := a.addDays(today, -speakerDays)
-	bl := blob{V: cacheVersion, Zone: a.Loc.String()}
-	for date, d := range days {
-		if date < oldest {
-			continue
-		}
-		if date < speakersFrom {
-			d.Speakers = nil
-		}
-		bl.Days = append(bl.Days, d)
-	}
-	sort.Slice(bl.Days, func(i, j int) bool { return bl.Days[i].Date < bl.Days[j].Date })
-	raw, err := json.Marshal(bl)
-	if err != nil {
-		return err
-	}
-	if err := a.KV.Put(ctx, blobKey(g), raw); err != nil {
-		return fmt.Errorf("cache days of %s: %w", g, err)
-	}
-	return nil
 }
 
 // FormatDate renders yyyymmdd as "03-02" (short) or "2026-03-02".
