@@ -322,15 +322,21 @@ func (p *Plugin) request(ctx context.Context, cfg *Config, k Keyword, u bot.User
 		}
 	}
 
-	g, ok, err := p.choose(ctx, cfg, k, groups)
+	g, open, err := p.choose(ctx, cfg, k, groups)
 	if err != nil {
 		return err
 	}
-	if !ok {
-		log.Warn("every group of the keyword is full")
-		p.reply(ctx, u, "inviter.full", nil)
-		p.env.Alert(ctx, bot.Alert{Kind: bot.AlertOther, Key: "inviter/full/" + norm(k.Keyword),
-			Text: p.env.T(p.env.Global().Language, "inviter.alert_full", map[string]string{"keyword": k.Keyword, "cap": strconv.Itoa(k.cap(cfg))})})
+	if g.ID == "" {
+		// Either every group is full, or none can take anyone at all (not
+		// managed, the bot removed, frozen): the operators must act.
+		key, alert, answer := "inviter.alert_full", "inviter/full/", "inviter.full"
+		if open == 0 {
+			key, alert, answer = "inviter.alert_none", "inviter/none/", "inviter.unavailable"
+		}
+		log.Warn("no group of the keyword can take anyone", "usable_groups", open)
+		p.reply(ctx, u, answer, nil)
+		p.env.Alert(ctx, bot.Alert{Kind: bot.AlertOther, Key: alert + norm(k.Keyword),
+			Text: p.env.T(p.env.Global().Language, key, map[string]string{"keyword": k.Keyword, "cap": strconv.Itoa(k.cap(cfg)), "groups": strings.Join(k.Groups, "、")})})
 		return nil
 	}
 	if total, err := p.recent(ctx, "rate/global", now); err != nil {
@@ -445,35 +451,37 @@ func (p *Plugin) groupsFor(k Keyword) []bot.GroupRecord {
 }
 
 // choose picks the group to invite into: among the groups that can take
-// someone (the bot is in, not frozen, members plus open invitations below
-// the cap), the one with the fewest or the first listed.
-func (p *Plugin) choose(ctx context.Context, cfg *Config, k Keyword, groups []bot.GroupRecord) (bot.GroupRecord, bool, error) {
+// someone (the bot is in, not frozen), those whose members plus open
+// invitations stay below the cap; the one with the fewest, or the first
+// listed. It also returns how many groups could take someone at all, full
+// or not; with no pick, g is zero.
+func (p *Plugin) choose(ctx context.Context, cfg *Config, k Keyword, groups []bot.GroupRecord) (g bot.GroupRecord, usable int, err error) {
 	open, err := p.pendings(ctx, "")
 	if err != nil {
-		return bot.GroupRecord{}, false, err
+		return bot.GroupRecord{}, 0, err
 	}
 	reserved := map[bot.GroupID]int{}
 	for _, pd := range open {
 		reserved[pd.Group]++
 	}
-	var best bot.GroupRecord
-	bestSize, found := 0, false
-	for _, g := range groups {
-		if g.Gone || !g.BotPresent || g.Frozen {
+	bestSize := 0
+	for _, c := range groups {
+		if c.Gone || !c.BotPresent || c.Frozen {
 			continue
 		}
-		size := g.MemberCount + reserved[g.ID]
+		usable++
+		size := c.MemberCount + reserved[c.ID]
 		if size >= k.cap(cfg) {
 			continue
 		}
-		if !found || (cfg.Strategy == "fewest" && size < bestSize) {
-			best, bestSize, found = g, size, true
+		if g.ID == "" || (cfg.Strategy == "fewest" && size < bestSize) {
+			g, bestSize = c, size
 		}
 		if cfg.Strategy == "fill" {
 			break
 		}
 	}
-	return best, found, nil
+	return g, usable, nil
 }
 
 // rules returns the rules to send before the invitation: the keyword's

@@ -211,3 +211,15 @@ func TestRulesFromRulesPlugin(t *testing.T) {
 		t.Errorf("want the rules plugin's text before the invitation:\n%s", out)
 	}
 }
+
+// TestNoUsableGroup: a keyword whose groups the bot is not in anymore is
+// not "full": the operators are told to fix the config.
+func TestNoUsableGroup(t *testing.T) {
+	h := bottest.New(t, bottest.Options{Plugins: plugins, Config: config})
+	h.Sim.AddFriend("erin", "")
+	h.Do("removebot 技术交流群 by 王老师")
+	out := h.Do("dm erin: 进群")
+	if !strings.Contains(out, "DM:王老师: 【无群可邀】关键词“进群”对应的群（技术交流群）") || !strings.Contains(out, "DM:erin: 抱歉，暂时没有可以加入的群") {
+		t.Errorf("no usable group:\n%s", out)
+	}
+}
