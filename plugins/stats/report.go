@@ -93,6 +93,10 @@ func (p *Plugin) weeklyWork(ctx context.Context) {
 		p.env.Log.Error("weekly report failed", "err", err)
 		return
 	}
+	if len(as) == 0 && absent == 0 {
+		p.env.Log.Info("weekly report skipped: no managed groups")
+		return
+	}
 	prev := map[bot.GroupID]Stage{}
 	first := true
 	for _, a := range as {
