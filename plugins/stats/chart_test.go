@@ -224,3 +224,31 @@ func TestChartLabelsNeverTofu(t *testing.T) {
 		}
 	}
 }
+
+// TestChartEdgeCases: a single day, only zeros, nothing observed yet and a
+// day with a thousand messages all draw a valid PNG.
+func TestChartEdgeCases(t *testing.T) {
+	font, err := stats.CJKFont()
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := stats.ChartLabels{Title: "读书会 · 近 1 天", Messages: "消息", Active: "活跃成员", Joins: "入群", Leaves: "退群", YLeft: "消息（条）", YRight: "人数"}
+	for name, days := range map[string][]stats.Day{
+		"one day":      {{Date: 20260302, Messages: 4, Active: 2, Observed: true}},
+		"zeros":        {{Date: 20260301, Observed: true}, {Date: 20260302, Observed: true}},
+		"not observed": {{Date: 20260301}, {Date: 20260302}},
+		"busy":         {{Date: 20260301, Messages: 1000, Active: 120, Joins: 40, Observed: true}, {Date: 20260302, Messages: 3, Observed: true}},
+	} {
+		var buf bytes.Buffer
+		if err := stats.RenderChart(&buf, days, time.UTC, labels, font); err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if _, err := png.Decode(&buf); err != nil {
+			t.Errorf("%s: not a PNG: %v", name, err)
+		}
+	}
+	if err := stats.RenderChart(&bytes.Buffer{}, nil, time.UTC, labels, font); err == nil {
+		t.Error("no days drew a chart")
+	}
+}
