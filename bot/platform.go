@@ -94,6 +94,19 @@ type FriendAccepter interface {
 	AcceptFriend(ctx context.Context, req FriendRequest) (UserID, error)
 }
 
+// RuntimeUser is implemented by platforms that need runtime services
+// beyond emitting events: the WeChat adapter asks operators, through
+// operator tasks, which group is which when its identity mapping is
+// ambiguous, and it refreshes only the groups the runtime manages. New
+// hands the runtime to such a platform before anything runs. The platform
+// calls the runtime from its own goroutines, never from inside a Platform
+// method: the runtime calls those from its event loop and pacer, and many
+// runtime methods call the platform again (creating a task DMs operators,
+// which lists friends), so the call would wait for itself.
+type RuntimeUser interface {
+	UseRuntime(rt *Runtime)
+}
+
 // Capabilities lists what a platform can do beyond Platform.
 type Capabilities struct {
 	Kick, Dissolve, Rename, Invite, CreateGroup, AcceptFriend bool

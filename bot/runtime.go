@@ -72,6 +72,9 @@ type Runtime struct {
 	counters   RuntimeCounters
 	alerter    *alerter
 	pluginMu   sync.Mutex
+
+	intakeClosed chan struct{}
+	intakeOnce   sync.Once
 }
 
 // RuntimeCounters are totals for status and metrics.
@@ -100,9 +103,10 @@ func New(o Options) (*Runtime, error) {
 		router: newRouter(),
 		groups: map[GroupID]GroupRecord{}, names: map[GroupID]map[UserID][2]string{},
 		admins: map[GroupID]map[UserID]bool{}, choices: map[string]choiceList{},
-		events:   make(chan Event, 1024),
-		counters: RuntimeCounters{Events: map[EventKind]int64{}},
-		alerter:  newAlerter(),
+		events:       make(chan Event, 1024),
+		intakeClosed: make(chan struct{}),
+		counters:     RuntimeCounters{Events: map[EventKind]int64{}},
+		alerter:      newAlerter(),
 	}
 	rt.cfg.Store(o.Config)
 	rt.ctx, rt.cancel = context.WithCancel(context.Background())
@@ -114,6 +118,9 @@ func New(o Options) (*Runtime, error) {
 	}
 	rt.pacer = newPacer(o.Config.Pacer, o.Platform, o.Clock, o.Logger.With("component", "pacer"), rt.observeSend)
 	rt.sched = newScheduler(rt)
+	if u, ok := o.Platform.(RuntimeUser); ok {
+		u.UseRuntime(rt)
+	}
 	return rt, nil
 }
 
@@ -236,48 +243,79 @@ func (rt *Runtime) Run(ctx context.Context) error {
 	loopDone := make(chan struct{})
 	go func() {
 		defer close(loopDone)
-		for ev := range rt.events {
-			rt.Handle(rt.ctx, ev)
+		for {
+			select {
+			case ev := <-rt.events:
+				rt.Handle(rt.ctx, ev)
+			case <-rt.intakeClosed:
+				// Handle what the platform had already handed over.
+				for {
+					select {
+					case ev := <-rt.events:
+						rt.Handle(rt.ctx, ev)
+					default:
+						return
+					}
+				}
+			}
 		}
 	}()
 
+	platCtx, stopPlatform := context.WithCancel(context.Background())
+	defer stopPlatform()
 	platErr := make(chan error, 1)
-	intake, stopIntake := context.WithCancel(ctx)
-	defer stopIntake()
-	go func() {
-		platErr <- rt.platform.Run(intake, func(ev Event) {
-			select {
-			case rt.events <- ev:
-			case <-intake.Done():
-			}
-		})
-	}()
+	go func() { platErr <- rt.platform.Run(platCtx, rt.enqueue) }()
 
 	var err error
+	platformDone := false
 	select {
 	case <-ctx.Done():
 	case err = <-platErr:
+		platformDone = true
 		if err != nil {
 			rt.log.Error("platform stopped", "err", err)
 		}
 	}
-	// Graceful shutdown: stop intake, let the loop finish queued events,
-	// send the urgent queue, stop cron and plugins, close the session.
-	stopIntake()
-	if err == nil {
-		<-platErr
-	}
-	close(rt.events)
+	// Graceful shutdown: stop intake, finish the events already taken in,
+	// send the urgent queue while the platform can still send, stop the
+	// platform, then cron, plugins and the session (Shutdown).
+	rt.intakeOnce.Do(func() { close(rt.intakeClosed) })
 	<-loopDone
 	stopPacer()
 	<-pacerDone
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	rt.pacer.FlushUrgent(sctx)
+	stopPlatform()
+	if !platformDone {
+		select {
+		case perr := <-platErr:
+			if perr != nil {
+				rt.log.Warn("platform stopped with an error", "err", perr)
+			}
+		case <-sctx.Done():
+			rt.log.Error("platform did not stop in time")
+		}
+	}
 	if serr := rt.Shutdown(sctx); serr != nil && err == nil {
 		err = serr
 	}
 	return err
+}
+
+// enqueue hands a platform event to the event loop; after intake closed
+// (shutdown) events are dropped, as they would be if the process had
+// already stopped.
+func (rt *Runtime) enqueue(ev Event) {
+	select {
+	case <-rt.intakeClosed:
+		return
+	default:
+	}
+	select {
+	case rt.events <- ev:
+	case <-rt.intakeClosed:
+	}
 }
 
 // Shutdown stops cron and timers, stops plugins in reverse order, closes
@@ -339,7 +377,7 @@ func (rt *Runtime) Emit(ev Event) {
 		rt.Handle(rt.ctx, ev)
 		return
 	}
-	rt.events <- ev
+	rt.enqueue(ev)
 }
 
 // Handle processes one event: identity bookkeeping, recording, task
@@ -403,6 +441,12 @@ func (rt *Runtime) handle(ctx context.Context, ev Event) {
 		rt.record(ctx, &ev)
 		rt.applyMembership(ctx, &ev)
 		rt.checkTasks(ctx, &ev)
+		if ev.Kind == EventBotAdded {
+			// A new (or re-joined) group: learn who is in it now.
+			if err := rt.syncMembers(ctx, ev.Group); err != nil {
+				log.Warn("members not synced after the bot was added", "err", err)
+			}
+		}
 	}
 	if ev.Kind == EventMessage && rt.dispatchCommand(ctx, &ev) {
 		rt.mu.Lock()

@@ -5,6 +5,7 @@ package main
 import (
 	"os"
 
+	"github.com/qunguan/qunguan/bot/wechat"
 	"github.com/qunguan/qunguan/internal/app"
 	"github.com/qunguan/qunguan/internal/cli"
 )
@@ -17,7 +18,7 @@ var (
 
 func main() {
 	os.Exit(cli.Main(
-		cli.Build{Version: version, Commit: commit, Platforms: map[string]app.PlatformFactory{}},
+		cli.Build{Version: version, Commit: commit, Platforms: map[string]app.PlatformFactory{"wechat": wechat.Factory}},
 		cli.Env{Args: os.Args, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr},
 	))
 }
