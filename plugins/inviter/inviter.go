@@ -398,16 +398,25 @@ func (p *Plugin) request(ctx context.Context, cfg *Config, k Keyword, u bot.User
 	return nil
 }
 
-// invite sends the invitation recorded in pd.
+// invite sends the invitation recorded in pd. An invitation card the
+// person still has to accept (bot.ErrInvitePending) is a sent invitation:
+// it stays open until they appear or it expires.
 func (p *Plugin) invite(ctx context.Context, inv bot.Inviter, pd pending) {
-	if err := inv.Invite(ctx, pd.Group, pd.User); err != nil {
+	err := inv.Invite(ctx, pd.Group, pd.User)
+	card := errors.Is(err, bot.ErrInvitePending)
+	if err != nil && !card {
 		p.failed(ctx, pd, err)
 		return
 	}
-	p.reply(ctx, pd.User, "inviter.invited", map[string]string{"group": pd.GroupName})
+	key, how := "inviter.invited", "invited"
+	if card {
+		key, how = "inviter.card", "sent an invitation card to"
+	}
+	lang := p.env.Global().Language
+	p.reply(ctx, pd.User, key, map[string]string{"group": pd.GroupName, "within": bot.FormatDuration(p.cfg().VerifyWithin.D(), lang)})
 	if _, err := p.env.Audit(ctx, bot.AuditEntry{Group: pd.Group, Action: "inviter.invite",
-		Detail: fmt.Sprintf("invited %s for keyword %q; waiting for them to appear in the group", bot.ActorName(pd.User, pd.Name), pd.Keyword),
-		Data:   map[string]string{"user": string(pd.User), "keyword": pd.Keyword}}); err != nil {
+		Detail: fmt.Sprintf("%s %s for keyword %q; waiting for them to appear in the group", how, bot.ActorName(pd.User, pd.Name), pd.Keyword),
+		Data:   map[string]string{"user": string(pd.User), "keyword": pd.Keyword, "card": strconv.FormatBool(card)}}); err != nil {
 		p.env.Log.Error("invitation not audited", "err", err)
 	}
 }

@@ -223,3 +223,28 @@ func TestNoUsableGroup(t *testing.T) {
 		t.Errorf("no usable group:\n%s", out)
 	}
 }
+
+// TestInvitationCard: for big groups WeChat sends an invitation card and
+// the person is not a member yet (bot.ErrInvitePending). The invitation
+// stays open, holds its place, and is done when they join.
+func TestInvitationCard(t *testing.T) {
+	h := bottest.New(t, bottest.Options{Plugins: plugins, Config: config})
+	h.Sim.AddFriend("erin", "")
+	h.Sim.FailNext("invite", bot.ErrInvitePending)
+	out := h.Do("dm erin: 进群")
+	if !strings.Contains(out, "DM:erin: 已向你发送「技术交流群」的群邀请卡片，请在聊天里点开卡片确认加入（1天内有效）。") {
+		t.Errorf("no card reply:\n%s", out)
+	}
+	if out := h.Do("dm erin: 进群"); !strings.Contains(out, "已经给你发过「技术交流群」的邀请了") {
+		t.Errorf("second request while the card is open:\n%s", out)
+	}
+	h.Do("advance 2h", "+erin@技术交流群 by 王老师")
+	es, _ := h.Store.AuditEntries(context.Background(), bot.AuditFilter{Action: "inviter."})
+	var got []string
+	for _, e := range es {
+		got = append(got, e.Action+" "+e.Data["card"])
+	}
+	if strings.Join(got, ",") != "inviter.invite true,inviter.joined " {
+		t.Errorf("audit: %v", got)
+	}
+}

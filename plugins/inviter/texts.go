@@ -7,6 +7,7 @@ import "github.com/qunguan/qunguan/bot"
 var texts = bot.Catalog{
 	"inviter.rules":       {ZH: "📌 「{group}」群规，入群前请先看一下：\n{rules}", EN: "📌 Rules of \"{group}\"; please read them before joining:\n{rules}"},
 	"inviter.invited":     {ZH: "已邀请你加入「{group}」，请留意群聊邀请（人多时需要点开邀请卡片确认）。", EN: "You are invited to \"{group}\"; watch for the group invitation (for big groups, open the invitation card to accept)."},
+	"inviter.card":        {ZH: "已向你发送「{group}」的群邀请卡片，请在聊天里点开卡片确认加入（{within}内有效）。", EN: "An invitation card for \"{group}\" is on its way; open it in the chat to join (valid for {within})."},
 	"inviter.by_hand":     {ZH: "已请管理员把你拉进「{group}」，稍等一下。", EN: "An organiser has been asked to add you to \"{group}\"; it will not be long."},
 	"inviter.already":     {ZH: "你已经在「{group}」里了，不用再加。", EN: "You are already in \"{group}\"."},
 	"inviter.pending":     {ZH: "已经给你发过「{group}」的邀请了，请查看群聊邀请；如果找不到，过一会儿再发一次关键词。", EN: "An invitation to \"{group}\" is already on its way; look for it, or send the keyword again later if you cannot find it."},
