@@ -100,6 +100,8 @@ var runtimeTexts = Catalog{
 	"timer.gone":           {ZH: "这个定时操作已不存在（可能已取消）。", EN: "That scheduled step no longer exists (maybe canceled)."},
 	"task.none":            {ZH: "没有未完成的待办。", EN: "No open tasks."},
 	"task.header":          {ZH: "未完成的待办（{n}）：", EN: "Open tasks ({n}):"},
+	"task.confirm_header":  {ZH: "等待确认（{n}）：", EN: "Waiting for confirmation ({n}):"},
+	"task.confirm_line":    {ZH: "{action}（{where}{expires} 前用私聊收到的验证码 /confirm）", EN: "{action} ({where}confirm with the code from your DM before {expires})"},
 	"task.not_found":       {ZH: "没有待办 {id}。", EN: "No task {id}."},
 	"task.state":           {ZH: "待办 {id} 当前状态：{state}。", EN: "Task {id} is {state}."},
 	"task.closed":          {ZH: "待办 {id} 已关闭。", EN: "Task {id} closed."},
