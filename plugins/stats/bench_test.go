@@ -164,3 +164,34 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+// BenchmarkDays90 reads the full 90 days of every group, as /stats 90d
+// would for each: "cold" counts all 1.5 million records, "warm" reads the
+// cache (90 finished days per group) and counts today live.
+func BenchmarkDays90(b *testing.B) {
+	db, now := benchStore(b)
+	gs := benchGroupsOf(b, db)
+	run := func(b *testing.B, a *stats.Analyzer) {
+		for _, g := range gs {
+			if _, err := a.Days(context.Background(), g, benchDays); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("cold", func(b *testing.B) {
+		a := &stats.Analyzer{Store: db, Loc: now.Location(), Now: func() time.Time { return now }, Live: true}
+		b.ReportAllocs()
+		for b.Loop() {
+			run(b, a)
+		}
+	})
+	b.Run("warm", func(b *testing.B) {
+		a := &stats.Analyzer{Store: db, KV: db.KV("stats-bench-90"), Loc: now.Location(), Now: func() time.Time { return now }, Live: true}
+		run(b, a)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			run(b, a)
+		}
+	})
+}
