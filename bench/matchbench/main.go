@@ -21,6 +21,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -151,9 +152,9 @@ func main() {
 	for _, r := range rows {
 		med := median(r.mbps)
 		nsPerMsg := float64(r.bytes) / (med * 1e6) * 1e9 / float64(r.lines)
-		fmt.Fprintf(w, "%s\t%.1f\t%.1f-%.1f\t%.0f\t%.0f\t%.2fx\t%v\t%.1f\t%d of %d\t%d\t\n",
-			r.c.name, med, slices.Min(r.mbps), slices.Max(r.mbps), nsPerMsg, 1e5/med,
-			med/fastestPeer, r.build.Round(time.Millisecond), r.heapMB, r.flagged, r.lines, r.mismatch)
+		fmt.Fprintf(w, "%s\t%s\t%s-%s\t%.0f\t%.0f\t%s\t%v\t%.1f\t%d of %d\t%d\t\n",
+			r.c.name, mbps(med), mbps(slices.Min(r.mbps)), mbps(slices.Max(r.mbps)), nsPerMsg, 1e5/med,
+			ratio(med/fastestPeer), r.build.Round(time.Millisecond), r.heapMB, r.flagged, r.lines, r.mismatch)
 	}
 	w.Flush()
 }
@@ -167,6 +168,11 @@ func clock() time.Duration {
 	}
 	return time.Duration(ts.Nano())
 }
+
+// mbps and ratio keep three significant digits, so that the regexp's
+// kilobytes per second do not print as zero.
+func mbps(x float64) string  { return strconv.FormatFloat(x, 'g', 3, 64) }
+func ratio(x float64) string { return strconv.FormatFloat(x, 'g', 3, 64) + "x" }
 
 func count(b bool) int {
 	if b {

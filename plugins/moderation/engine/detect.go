@@ -58,6 +58,9 @@ func lightNormalize(s string) (string, []int) {
 	return string(out), append(offs, len(s))
 }
 
+// lightSeparator is the detectors' form of a separator rune r (orig is its
+// encoding): ASCII for full-width punctuation and 。, a space for any kind
+// of space or control character, otherwise the rune itself.
 func lightSeparator(r rune, orig string) string {
 	switch {
 	case r == 0x3002 || r == 0xFF61: // 。｡
@@ -77,6 +80,8 @@ func hitAt(text string, offs []int, start, end, pattern int, category string) Hi
 	return Hit{Pattern: pattern, Category: category, Start: offs[start], End: endOf(text, offs[end-1])}
 }
 
+// urlChars are the characters a URL may contain after its host (RFC 3986,
+// unreserved and reserved).
 const urlChars = `[a-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]`
 
 // linkRE finds URLs with a scheme, www. hosts and bare domains under common
@@ -105,8 +110,8 @@ var chineseDigits = map[rune]byte{
 	'七': '7', '柒': '7', '八': '8', '捌': '8', '九': '9', '玖': '9',
 }
 
-// phoneSeparators may stand between the digits of a phone number, at most
-// two in a row.
+// isPhoneSeparator reports whether r may stand between the digits of a phone
+// number (DetectPhones allows at most two in a row).
 func isPhoneSeparator(r rune) bool {
 	return r == ' ' || r == '-' || r == '.' || r == '_' || r == '/' || r == '—' || r == '–' || r == '·'
 }
@@ -251,6 +256,7 @@ func DetectContactIDs(text string, dst []Hit) []Hit {
 	return dst
 }
 
+// alreadyCovered reports whether a contact-id hit of hits contains offset at.
 func alreadyCovered(hits []Hit, at int) bool {
 	for _, h := range hits {
 		if h.Pattern == DetectedContactID && h.Start <= at && at < h.End {

@@ -81,14 +81,14 @@ func buildTable(t2s map[rune]rune) *foldTable {
 		blocks: make([]uint16, 1<<blockBits),
 	}
 	replIndex := map[string]uint16{}
-	owned := map[uint16]bool{}
+	owned := []bool{false} // per block: written by set, not the shared block 0
 	set := func(r rune, e uint16) {
 		bi := t.index[r>>blockBits]
 		if !owned[bi] {
 			nb := uint16(len(t.blocks) >> blockBits)
 			t.blocks = append(t.blocks, t.blocks[int(bi)<<blockBits:int(bi+1)<<blockBits]...)
 			t.index[r>>blockBits] = nb
-			owned[nb] = true
+			owned = append(owned, true)
 			bi = nb
 		}
 		t.blocks[int(bi)<<blockBits|int(r&(1<<blockBits-1))] = e
