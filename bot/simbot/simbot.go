@@ -143,7 +143,7 @@ func (b *Bot) StartBot() error {
 		return err
 	}
 	b.Config = cfg
-	db, err := store.Open(b.DataDir, store.Options{Logger: b.log, Now: b.Clock.Now})
+	db, err := store.Open(b.DataDir, store.Options{Logger: b.log, Now: b.Clock.Now, NoSync: true})
 	if err != nil {
 		return err
 	}
