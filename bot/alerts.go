@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -78,32 +79,39 @@ func (rt *Runtime) Alert(ctx context.Context, a Alert) {
 		rt.NotifyOperators(ctx, a.Text, PrioModeration)
 		rec.DMed = true
 	}
-	if cfg.Alerts.WebhookURL != "" && (!rec.DMed || cfg.Alerts.WebhookAlways) {
+	post := cfg.Alerts.WebhookURL != "" && (!rec.DMed || cfg.Alerts.WebhookAlways)
+	if post {
 		rec.Webhook = "pending"
-		payload := webhookPayload(cfg.Alerts.WebhookFormat, a, now, rt.groupName(a.Group))
-		url := cfg.Alerts.WebhookURL
-		rt.Go("webhook", func(ctx context.Context) {
-			err := rt.postWebhook(ctx, al.client, url, payload)
-			al.mu.Lock()
-			for i := len(al.recent) - 1; i >= 0; i-- {
-				if al.recent[i].At.Equal(now) && al.recent[i].Kind == a.Kind {
-					if err != nil {
-						al.recent[i].Webhook = err.Error()
-					} else {
-						al.recent[i].Webhook = "sent"
-					}
-					break
-				}
-			}
-			al.mu.Unlock()
-		})
 	}
+	// The record is kept before the webhook goes out, so the poster finds
+	// it to note the outcome (in sync mode it runs inline, right here).
 	al.mu.Lock()
 	al.recent = append(al.recent, rec)
 	if len(al.recent) > 50 {
 		al.recent = al.recent[len(al.recent)-50:]
 	}
 	al.mu.Unlock()
+	if !post {
+		return
+	}
+	format := cfg.Alerts.WebhookFormat
+	payload := webhookPayload(format, a, now, rt.groupName(a.Group))
+	url := cfg.Alerts.WebhookURL
+	rt.Go("webhook", func(ctx context.Context) {
+		err := rt.postWebhook(ctx, al.client, url, format, payload)
+		al.mu.Lock()
+		for i := len(al.recent) - 1; i >= 0; i-- {
+			if al.recent[i].At.Equal(now) && al.recent[i].Kind == a.Kind {
+				if err != nil {
+					al.recent[i].Webhook = err.Error()
+				} else {
+					al.recent[i].Webhook = "sent"
+				}
+				break
+			}
+		}
+		al.mu.Unlock()
+	})
 }
 
 // RecentAlerts returns the last alerts, oldest first.
@@ -140,7 +148,7 @@ func webhookPayload(format string, a Alert, at time.Time, groupName string) []by
 	return b
 }
 
-func (rt *Runtime) postWebhook(ctx context.Context, client *http.Client, url string, body []byte) error {
+func (rt *Runtime) postWebhook(ctx context.Context, client *http.Client, url, format string, body []byte) error {
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
 		if attempt > 0 && !rt.clock.Sleep(time.Duration(attempt)*5*time.Second, ctx.Done()) {
@@ -157,12 +165,44 @@ func (rt *Runtime) postWebhook(ctx context.Context, client *http.Client, url str
 		if err != nil {
 			continue
 		}
+		answer, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		resp.Body.Close()
 		if resp.StatusCode < 300 {
+			// Group robots answer 200 with an error code in the body when
+			// they refuse a message (a missing security keyword, a bad
+			// token); retrying does not help.
+			if err = robotRefusal(format, answer); err != nil {
+				break
+			}
 			return nil
 		}
 		err = fmt.Errorf("webhook answered %s", resp.Status)
 	}
 	rt.log.Error("webhook alert not delivered", "err", err)
 	return err
+}
+
+// robotRefusal reads a WeCom/DingTalk ({"errcode":0,"errmsg":"ok"}) or
+// Feishu ({"code":0,"msg":"success"}) robot's answer and returns an error
+// when it refused the message. Generic JSON receivers are not checked.
+func robotRefusal(format string, answer []byte) error {
+	if format == "json" || len(answer) == 0 {
+		return nil
+	}
+	var r struct {
+		ErrCode *int   `json:"errcode"`
+		ErrMsg  string `json:"errmsg"`
+		Code    *int   `json:"code"`
+		Msg     string `json:"msg"`
+	}
+	if json.Unmarshal(answer, &r) != nil {
+		return nil
+	}
+	if r.ErrCode != nil && *r.ErrCode != 0 {
+		return fmt.Errorf("%s robot refused the alert: errcode %d %s", format, *r.ErrCode, r.ErrMsg)
+	}
+	if r.Code != nil && *r.Code != 0 {
+		return fmt.Errorf("%s robot refused the alert: code %d %s", format, *r.Code, r.Msg)
+	}
+	return nil
 }

@@ -199,10 +199,14 @@ func (rt *Runtime) StatusText(ctx context.Context, lang Lang) string {
 	if rt.pacer.SafeMode() {
 		safe = rt.text("", lang, "yes", nil)
 	}
+	depth := rt.pacer.DepthByPriority()
 	return rt.text("", lang, "status.body", map[string]string{
 		"state": state, "since": since, "platform": rt.platform.Name(), "version": rt.version,
 		"queue": strconv.Itoa(rt.pacer.Depth()), "safe": safe, "groups": strconv.Itoa(len(rt.ManagedGroups())),
-		"tasks": strconv.Itoa(len(tasks)), "lasterr": lastErr, "gaps": gaps,
+		"q_moderation": strconv.Itoa(depth[PrioModeration]), "q_reply": strconv.Itoa(depth[PrioReply]),
+		"q_welcome": strconv.Itoa(depth[PrioWelcome]), "q_bulk": strconv.Itoa(depth[PrioBulk]),
+		"backoffs": strconv.FormatInt(rt.pacer.Stats().Backoffs, 10),
+		"tasks":    strconv.Itoa(len(tasks)), "lasterr": lastErr, "gaps": gaps,
 	})
 }
 

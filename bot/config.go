@@ -5,6 +5,7 @@ import (
 	"encoding"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -519,6 +520,11 @@ func (c *Config) validate(plugins []Plugin) error {
 	if u := c.Alerts.WebhookURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
 		return c.errAt("alerts.webhook_url", "must be an http:// or https:// URL")
 	}
+	if c.MetricsListen != "" {
+		if err := CheckLoopback(c.MetricsListen); err != nil {
+			return c.errAt("metrics_listen", err.Error())
+		}
+	}
 	for i, g := range c.Groups {
 		p := fmt.Sprintf("groups[%d]", i)
 		if (g.Name == "") == (g.Pattern == "") {
@@ -658,6 +664,26 @@ func (c *Config) DataPath() string {
 		d = filepath.Join(filepath.Dir(c.Path), d)
 	}
 	return d
+}
+
+// CheckLoopback accepts a host:port whose host is a loopback address
+// (127.0.0.0/8, ::1 or localhost): metrics stay on the machine, and a
+// reverse proxy or an SSH tunnel reaches them from elsewhere.
+func CheckLoopback(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port (e.g. 127.0.0.1:9464)", addr)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("%q has no valid port", addr)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("%q is not a loopback address; serve metrics on 127.0.0.1 and put a reverse proxy or an SSH tunnel in front to reach them from elsewhere", addr)
 }
 
 // EntryFor returns the index of the first group entry matching name, or -1.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sort"
 	"strings"
 	"time"
 )
@@ -96,6 +97,27 @@ func (rt *Runtime) RequestConfirmation(ctx context.Context, r ConfirmRequest) (C
 	_, err := rt.Audit(ctx, AuditEntry{Group: r.Group, Actor: orDefault(r.RequestedBy, "plugin:"+orDefault(r.Owner, "runtime")), Action: "confirm.request",
 		Detail: r.Action, Data: map[string]string{"kind": r.Kind, "code_sha256": codeHash(c.Code), "expires": c.Expires.UTC().Format(time.RFC3339)}})
 	return c, err
+}
+
+// PendingConfirmations lists the codes issued and neither used nor
+// expired, oldest first, for /tasks (the codes themselves stay in the DMs
+// that carried them).
+func (rt *Runtime) PendingConfirmations(ctx context.Context) ([]Confirmation, error) {
+	now := rt.clock.Now()
+	var out []Confirmation
+	err := rt.store.KV(runtimeNS).Scan(ctx, "confirm/", func(key string, val []byte) error {
+		var c Confirmation
+		if err := json.Unmarshal(val, &c); err != nil {
+			rt.log.Warn("confirmation record unreadable", "key", key, "err", err)
+			return nil
+		}
+		if !c.Used && now.Before(c.Expires) {
+			out = append(out, c)
+		}
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
+	return out, err
 }
 
 // codeHash keeps codes out of the audit log while letting entries be matched.

@@ -135,6 +135,10 @@ var (
 	ErrUnknownTarget = errors.New("unknown group or user")
 	// ErrUnsupported means the platform cannot do this at all.
 	ErrUnsupported = errors.New("not supported by this platform")
+	// ErrInvitePending means an invitation went out but the person is not
+	// a member yet: web WeChat sends groups of 40 or more an invitation
+	// card to accept. Their join is reported as an event when it happens.
+	ErrInvitePending = errors.New("invitation sent; not a member yet")
 )
 
 // Retryable reports whether err is worth retrying after a backoff.

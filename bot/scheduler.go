@@ -384,24 +384,6 @@ func (s *Scheduler) armCron(e *cronEntry) {
 	})
 }
 
-// CronEntry describes a registered recurring job.
-type CronEntry struct {
-	Name, Owner, Spec string
-	Next              time.Time
-}
-
-func (s *Scheduler) cronEntries() []CronEntry {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.rt.clock.Now()
-	var out []CronEntry
-	for _, e := range s.crons {
-		out = append(out, CronEntry{Name: e.name, Owner: e.owner, Spec: e.spec, Next: e.sched.Next(now.In(s.rt.Config().Location))})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
-
 // stop cancels everything and waits for running jobs until ctx ends.
 func (s *Scheduler) stop(ctx context.Context) error {
 	s.mu.Lock()

@@ -212,19 +212,43 @@ func (rt *Runtime) tasksCommand() *Command {
 			if err != nil {
 				return err
 			}
-			if len(tasks) == 0 {
+			confs, err := rt.PendingConfirmations(ctx)
+			if err != nil {
+				return err
+			}
+			if len(tasks) == 0 && len(confs) == 0 {
 				c.Reply(ctx, rt.text("", c.Lang, "task.none", nil))
 				return nil
 			}
 			var b strings.Builder
-			b.WriteString(rt.text("", c.Lang, "task.header", map[string]string{"n": strconv.Itoa(len(tasks))}))
 			now := rt.clock.Now()
+			loc := rt.Config().Location
+			if len(tasks) > 0 {
+				b.WriteString(rt.text("", c.Lang, "task.header", map[string]string{"n": strconv.Itoa(len(tasks))}))
+			}
 			for _, t := range tasks {
 				gname := ""
 				if g, ok := rt.GroupRecord(t.Group); ok {
 					gname = g.Name
 				}
 				fmt.Fprintf(&b, "\n%s [%s] %s — %s（%s，%s）", t.ID, t.State, t.Title, gname, t.Group, FormatDuration(now.Sub(t.Created), c.Lang))
+			}
+			if len(confs) > 0 {
+				if b.Len() > 0 {
+					b.WriteString("\n")
+				}
+				b.WriteString(rt.text("", c.Lang, "task.confirm_header", map[string]string{"n": strconv.Itoa(len(confs))}))
+				for _, cf := range confs {
+					where := ""
+					switch {
+					case cf.Group != "" && c.Lang == LangEN:
+						where = fmt.Sprintf("%s (%s), ", rt.groupName(cf.Group), cf.Group)
+					case cf.Group != "":
+						where = fmt.Sprintf("%s（%s），", rt.groupName(cf.Group), cf.Group)
+					}
+					b.WriteString("\n· " + rt.text("", c.Lang, "task.confirm_line", map[string]string{
+						"action": cf.Action, "where": where, "expires": cf.Expires.In(loc).Format("01-02 15:04")}))
+				}
 			}
 			c.Reply(ctx, b.String())
 			return nil

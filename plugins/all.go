@@ -5,11 +5,14 @@ package plugins
 
 import (
 	"github.com/qunguan/qunguan/bot"
+	"github.com/qunguan/qunguan/plugins/console"
 	"github.com/qunguan/qunguan/plugins/countdown"
 	"github.com/qunguan/qunguan/plugins/export"
+	"github.com/qunguan/qunguan/plugins/inviter"
 	"github.com/qunguan/qunguan/plugins/moderation"
 	"github.com/qunguan/qunguan/plugins/remind"
 	"github.com/qunguan/qunguan/plugins/rules"
+	"github.com/qunguan/qunguan/plugins/stats"
 	"github.com/qunguan/qunguan/plugins/welcome"
 )
 
@@ -24,5 +27,8 @@ func All() []bot.Plugin {
 		remind.New(),
 		exp,
 		countdown.New(exp),
+		stats.New(),
+		console.New(),
+		inviter.New(),
 	}
 }

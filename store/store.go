@@ -163,6 +163,10 @@ type Options struct {
 	// MaxSize caps the file size in bytes (bbolt's MaxSize); commits that
 	// would grow the file beyond it fail with ErrFull. 0 means no cap.
 	MaxSize int
+	// NoSync skips fsync at commit. Only the simulated bot (tests and the
+	// demo) sets it: a killed process loses nothing (the page cache
+	// survives it), but a power cut can corrupt the file.
+	NoSync bool
 
 	// schemaVersion makes the DB create and write an older schema. Only
 	// the frozen-database generator in the tests sets it.
@@ -290,6 +294,9 @@ func openLocked(dir string, opts Options, lock *dirLock) (*DB, error) {
 	}
 
 	bdb, err := openBolt(path, opts.LockTimeout, opts.MaxSize, false)
+	if err == nil {
+		bdb.NoSync = opts.NoSync
+	}
 	switch {
 	case errors.Is(err, berrors.ErrTimeout):
 		// Something outside qunguan (the bbolt CLI, say) holds the file.

@@ -30,6 +30,9 @@ type Action struct {
 	Text  string
 	Users []string
 	Err   error
+	// Path is the local file of send_file and send_image (Text is its base
+	// name), so tests can open what the bot sent while it still exists.
+	Path string
 }
 
 func (a Action) String() string {
@@ -542,7 +545,7 @@ func (p *Platform) SendFile(ctx context.Context, to bot.Target, f bot.File) erro
 	if i := strings.LastIndexAny(base, `/\`); i >= 0 {
 		base = base[i+1:]
 	}
-	return p.record(Action{Kind: kind, To: name, Text: base})
+	return p.record(Action{Kind: kind, To: name, Text: base, Path: f.Path})
 }
 
 // Groups implements bot.Platform.

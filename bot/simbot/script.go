@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/qunguan/qunguan/bot"
@@ -38,6 +39,10 @@ import (
 //	                                  both; crash stops without shutdown
 //	audit [N]                         print the last N audit actions and
 //	                                  whether the chain verifies
+//	repeat N {                        run the lines up to a line "}" N times
+//	  alice@技术交流群: 早             (weeks of chat without pages of script);
+//	  advance 1d                      their actions are expected after "}"
+//	}
 //	# comment
 //
 // In any line, {code} stands for the last confirmation code the bot sent
@@ -132,8 +137,58 @@ var (
 	renameRE = regexp.MustCompile(`^rename (\S+) -> (\S+)(?: by (\S+))?$`)
 )
 
+var repeatRE = regexp.MustCompile(`^repeat (\d+) \{$`)
+
+// repeatBlock collects the lines of a "repeat N {" block until its "}".
+type repeatBlock struct {
+	n     int
+	lines []string
+}
+
 // Step runs one script line and returns the bot's actions as expectation lines.
+// Inside a "repeat N {" block lines are collected; the closing "}" runs them
+// N times and returns all their actions.
 func (b *Bot) Step(line string) (string, error) {
+	line = strings.TrimSpace(line)
+	if b.repeat != nil {
+		if line != "}" {
+			if repeatRE.MatchString(line) {
+				return "", fmt.Errorf("repeat blocks do not nest")
+			}
+			if line != "" && !strings.HasPrefix(line, "#") {
+				b.repeat.lines = append(b.repeat.lines, line)
+			}
+			return "", nil
+		}
+		blk := b.repeat
+		b.repeat = nil
+		var out strings.Builder
+		for i := 0; i < blk.n; i++ {
+			for _, l := range blk.lines {
+				o, err := b.step(l)
+				if err != nil {
+					return out.String(), fmt.Errorf("repeat %d/%d: %s: %w", i+1, blk.n, l, err)
+				}
+				out.WriteString(o)
+			}
+		}
+		return out.String(), nil
+	}
+	if m := repeatRE.FindStringSubmatch(line); m != nil {
+		n, err := strconv.Atoi(m[1])
+		if err != nil || n < 1 {
+			return "", fmt.Errorf("repeat needs a positive count")
+		}
+		b.repeat = &repeatBlock{n: n}
+		return "", nil
+	}
+	if line == "}" {
+		return "", fmt.Errorf("\"}\" without \"repeat N {\"")
+	}
+	return b.step(line)
+}
+
+func (b *Bot) step(line string) (string, error) {
 	p := b.Sim
 	if strings.Contains(line, "{code}") {
 		if b.lastCode == "" {

@@ -98,6 +98,8 @@ type Bot struct {
 	codes   *rand.Rand
 	// lastCode is the last confirmation code the bot sent (see Step's {code}).
 	lastCode string
+	// repeat is the "repeat N {" block being collected, if any.
+	repeat *repeatBlock
 }
 
 // New builds and starts a bot whose files live in dir.
@@ -155,7 +157,7 @@ func (b *Bot) StartBot() error {
 		return err
 	}
 	b.Config = cfg
-	db, err := store.Open(b.DataDir, store.Options{Logger: b.log, Now: b.Clock.Now})
+	db, err := store.Open(b.DataDir, store.Options{Logger: b.log, Now: b.Clock.Now, NoSync: true})
 	if err != nil {
 		return err
 	}

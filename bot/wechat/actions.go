@@ -230,7 +230,7 @@ func (o *owner) invite(id bot.GroupID, users []bot.UserID) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("wechat invite: not in the member list yet: %s (groups of 40 or more get an invitation card, which they must accept)", strings.Join(missing, ", "))
+		return fmt.Errorf("wechat invite: not in the member list yet: %s (groups of 40 or more get an invitation card, which they must accept): %w", strings.Join(missing, ", "), bot.ErrInvitePending)
 	}
 	return nil
 }

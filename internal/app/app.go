@@ -15,6 +15,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 	"github.com/qunguan/qunguan/bot"
+	"github.com/qunguan/qunguan/internal/metrics"
 	"github.com/qunguan/qunguan/plugins"
 	"github.com/qunguan/qunguan/store"
 )
@@ -81,6 +82,19 @@ func Run(ctx context.Context, o Options) error {
 	}
 	if err := rt.Start(ctx); err != nil {
 		return err
+	}
+	if cfg.MetricsListen != "" {
+		srv, err := metrics.Start(rt, cfg.MetricsListen, o.Version, log.With("component", "metrics"))
+		if err != nil {
+			return err
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := srv.Close(sctx); err != nil {
+				log.Warn("metrics server not closed cleanly", "err", err)
+			}
+		}()
 	}
 	if o.Ready != nil {
 		o.Ready(rt, platform)

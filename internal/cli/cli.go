@@ -1,5 +1,5 @@
 // Package cli implements the qunguan command line: run, demo,
-// check-config, audit verify, export, db check|compact|backup|backups|restore
+// check-config, audit verify, export, stats, db check|compact|backup|backups|restore
 // and version. cmd/qunguan only calls Main.
 package cli
 
@@ -45,6 +45,8 @@ Usage:
   qunguan audit verify [--config FILE]            verify the audit log's hash chain
   qunguan export --group NAME [--out DIR]         export a group's history (bot stopped)
         [--formats jsonl,csv,...] [--redact] [--recipient age1...]
+  qunguan stats --group NAME [--days 30] [--csv] [--members] [--config FILE]
+                                                  a group's statistics and health (bot stopped)
   qunguan db check [--config FILE]                check the database file
   qunguan db compact [--config FILE]              give unused space back (bot stopped)
   qunguan db backup [--config FILE]               write a backup now (bot stopped)
@@ -72,6 +74,8 @@ func Main(b Build, e Env) int {
 		err = auditCmd(e, args)
 	case "export":
 		err = exportCmd(b, e, args)
+	case "stats":
+		err = statsCmd(e, args)
 	case "db":
 		err = dbCmd(e, args)
 	case "version", "--version", "-v":

@@ -65,14 +65,14 @@ func exportCmd(b Build, e Env, args []string) error {
 	}
 	db, err := store.Open(dir, store.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if errors.Is(err, store.ErrLocked) {
-		return fmt.Errorf("%w\nThe bot is running; stop it first, or send /export in the group (or /export @GROUP to the bot by DM)", err)
+		return fmt.Errorf("%w: the running bot holds the database (one process at a time). Stop the bot and run this again, or ask the running bot: /导出 in the group, or /导出 @群名 by DM (/export @GROUP)", err)
 	}
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	ctx := context.Background()
-	g, err := findGroup(ctx, db, *group)
+	g, err := findExportGroup(ctx, db, *group)
 	if err != nil {
 		return err
 	}
@@ -169,43 +169,40 @@ func printOutcome(w io.Writer, g bot.GroupRecord, o *export.Outcome, res *archiv
 		res.Timings.Write.Round(time.Millisecond), res.Timings.Verify.Round(time.Millisecond), res.Timings.Zip.Round(time.Millisecond))
 }
 
-// findGroup finds a group in the store by id, name or earlier name
-// (ignoring width, case and spaces); several matches are listed.
-func findGroup(ctx context.Context, db *store.DB, query string) (bot.GroupRecord, error) {
+// findExportGroup finds a group as `qunguan stats` does (id, then name:
+// exact, prefix, substring), and else by an earlier name: a group renamed
+// (or given the freeze prefix) is still found by the name people knew.
+func findExportGroup(ctx context.Context, db *store.DB, query string) (bot.GroupRecord, error) {
 	gs, err := db.Groups(ctx)
 	if err != nil {
 		return bot.GroupRecord{}, err
 	}
+	g, err := findGroup(gs, query)
+	if err == nil || strings.Contains(err.Error(), "several") {
+		return g, err
+	}
 	norm := func(s string) string { return strings.ToLower(strings.Join(strings.Fields(bot.FoldWidth(s)), "")) }
-	q := norm(query)
-	var exact, earlier []bot.GroupRecord
+	var earlier []bot.GroupRecord
 	for _, g := range gs {
-		if string(g.ID) == query || norm(g.Name) == q {
-			exact = append(exact, g)
-			continue
-		}
 		for _, h := range g.NameHistory {
-			if norm(h.Name) == q {
+			if norm(h.Name) == norm(query) {
 				earlier = append(earlier, g)
 				break
 			}
 		}
 	}
-	for _, cands := range [][]bot.GroupRecord{exact, earlier} {
-		switch len(cands) {
-		case 0:
-			continue
-		case 1:
-			return cands[0], nil
-		}
-		sort.Slice(cands, func(i, j int) bool { return cands[i].ID < cands[j].ID })
-		var b strings.Builder
-		for _, g := range cands {
-			fmt.Fprintf(&b, "\n  %s  %s (first seen %s)", g.ID, g.Name, g.FirstSeen.Format("2006-01-02"))
-		}
-		return bot.GroupRecord{}, fmt.Errorf("%q matches several groups; give the id with --group:%s", query, b.String())
+	if len(earlier) == 1 {
+		return earlier[0], nil
 	}
-	return bot.GroupRecord{}, fmt.Errorf("no group %q in the database; the bot knows only the groups it has seen", query)
+	if len(earlier) > 1 {
+		sort.Slice(earlier, func(i, j int) bool { return earlier[i].ID < earlier[j].ID })
+		var b strings.Builder
+		for _, g := range earlier {
+			fmt.Fprintf(&b, "\n  %s  %s", g.ID, g.Name)
+		}
+		return bot.GroupRecord{}, fmt.Errorf("%q was the name of several groups; give the id with --group:%s", query, b.String())
+	}
+	return bot.GroupRecord{}, fmt.Errorf("%w; the bot knows only the groups it has seen", err)
 }
 
 // groupConfigName is the name the config's group entries know g by.

@@ -95,7 +95,7 @@ func TestExportCommandRefusals(t *testing.T) {
 	if code, _, errs := run(t, "export", "--config", p); code != 1 || !strings.Contains(errs, "usage: qunguan export --group") {
 		t.Errorf("no group: %d %q", code, errs)
 	}
-	if code, _, errs := run(t, "export", "--group", "不存在", "--config", p, "--quiet"); code != 1 || !strings.Contains(errs, `no group "不存在"`) {
+	if code, _, errs := run(t, "export", "--group", "不存在", "--config", p, "--quiet"); code != 1 || !strings.Contains(errs, `no group matches "不存在"`) {
 		t.Errorf("unknown group: %d %q", code, errs)
 	}
 	if code, _, errs := run(t, "export", "--group", "读书会", "--formats", "pdf", "--config", p); code != 1 || !strings.Contains(errs, "unknown export format") {

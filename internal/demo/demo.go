@@ -9,6 +9,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"image/png"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -162,6 +163,15 @@ func (p *printer) action(a sim.Action) {
 	}
 	if a.Err != nil {
 		head += " (error: " + a.Err.Error() + ")"
+	}
+	if a.Kind == "send_image" {
+		// Say what the picture is: the transcript cannot show it.
+		if f, err := os.Open(a.Path); err == nil {
+			if c, err := png.DecodeConfig(f); err == nil {
+				a.Text += fmt.Sprintf(" (PNG %d×%d)", c.Width, c.Height)
+			}
+			f.Close()
+		}
 	}
 	lines := strings.Split(a.Text, "\n")
 	if a.Text == "" {

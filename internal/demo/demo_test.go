@@ -23,7 +23,8 @@ func TestScriptedTranscript(t *testing.T) {
 	s := out.String()
 	for _, want := range []string{"⏰ 提醒：晚上八点分享会", "权限不足", "chain verified: true", "条成员消息",
 		"👋 欢迎 dave、erin、frank", "「站外引流」", "已报告群主移出", "【多群群发】",
-		"⏳ 提醒：本群将于", "【解散准备度】", "dissolve → 【已解散】周末读书营", "已恢复「周末读书营」"} {
+		"⏳ 提醒：本群将于", "【解散准备度】", "dissolve → 【已解散】周末读书营", "已恢复「周末读书营」",
+		"【群健康周报】", "stats-g_0001-20260309-7d.png (PNG 960×540)", "invite → 新人群A [frank]", "【群已失去】"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("transcript lacks %q:\n%s", want, s)
 		}

@@ -1,0 +1,46 @@
+package simbot_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/qunguan/qunguan/bot"
+	"github.com/qunguan/qunguan/bot/bottest"
+)
+
+func TestRepeatBlock(t *testing.T) {
+	h := bottest.New(t, bottest.Options{})
+	start := h.Clock.Now()
+	for _, l := range []string{"repeat 3 {", "alice@技术交流群: 早", "# a comment inside", "advance 1d"} {
+		if out := h.Do(l); out != "" {
+			t.Fatalf("%q inside a block produced %q", l, out)
+		}
+	}
+	if !h.Clock.Now().Equal(start) {
+		t.Fatal("lines inside a block ran before its }")
+	}
+	h.Do("}")
+	if got := h.Clock.Now().Sub(start); got != 72*60*60*1e9 {
+		t.Fatalf("three repetitions advanced %s, want 72h", got)
+	}
+	n := 0
+	err := h.Store.ScanRecords(t.Context(), h.Group("技术交流群"), start, h.Clock.Now(), func(r bot.Record) error {
+		if r.Text == "早" {
+			n++
+		}
+		return nil
+	})
+	if err != nil || n != 3 {
+		t.Fatalf("recorded %d messages (%v), want 3", n, err)
+	}
+	for _, bad := range [][]string{{"}"}, {"repeat 0 {"}, {"repeat 2 {", "repeat 2 {"}} {
+		var err error
+		for _, l := range bad {
+			_, err = h.Step(l)
+		}
+		if err == nil || !strings.Contains(err.Error(), "repeat") && !strings.Contains(err.Error(), "}") {
+			t.Errorf("%v: want an error, got %v", bad, err)
+		}
+		h.Step("}") // close a block left open by the case
+	}
+}
