@@ -328,8 +328,7 @@ func (p *Plugin) exportStep(ctx context.Context, lc *Lifecycle) (bool, error) {
 	} else if ok {
 		p.env.NotifyOperators(ctx, report+"\n"+p.env.T(opLang, "countdown.op.dissolving", nil), bot.PrioReply)
 	}
-	lc, ok, err = p.transit(ctx, g, lc.ID, []State{StateExporting}, StateDissolving, func(lc *Lifecycle) { lc.DissolveStarted = p.env.Now() })
-	if err != nil || !ok {
+	if _, ok, err := p.transit(ctx, g, lc.ID, []State{StateExporting}, StateDissolving, func(lc *Lifecycle) { lc.DissolveStarted = p.env.Now() }); err != nil || !ok {
 		return ok, err
 	}
 	failpoint.Inject("countdown.dissolve.recorded")
