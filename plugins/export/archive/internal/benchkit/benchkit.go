@@ -12,7 +12,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -204,15 +203,6 @@ func stdCSV(path string, n int, loc *time.Location) error {
 		w.Flush()
 		return w.Error()
 	})
-}
-
-// CPUTime returns the user and system CPU time the process has used.
-func CPUTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // PeakRSS returns the process's peak resident set size (VmHWM) in bytes,
