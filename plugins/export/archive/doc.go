@@ -38,14 +38,16 @@
 // # Guarantees
 //
 // The history is scanned once and streamed to every format; memory does
-// not grow with the number of messages. Everything is written into
+// not grow with the number of messages (media names and the missing-media
+// list grow with the number of attachments). Everything is written into
 // <name>.partial, each file synced; the manifest is written last. The
-// folder is then re-read and verified (Verify), zipped, the zip re-read and
-// verified (VerifyZip), and, when encrypting, the .zip.age decrypted and
-// verified too. Only then do the final names appear. A failure at any point
-// (a write error, a full disk, a cancelled context) removes what was
-// written; if even that fails, what remains is named .partial and has no
-// manifest, so it cannot pass for an archive.
+// folder is then re-read and verified (Verify) while it is zipped into
+// <name>.zip.partial, the zip is re-read and verified (VerifyZip), and,
+// when encrypting, the .zip.age is decrypted and verified too. Only then
+// do the final names appear, the zip's first. A failure at any point (a
+// write error, a full disk, a cancelled context) removes what was written;
+// if even that fails, what remains is named .partial and has no manifest,
+// so it cannot pass for an archive.
 //
 // Verify and VerifyZip fail on a missing, extra, resized or altered file,
 // on a manifest that does not parse, and when the records of

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"sync"
 )
@@ -63,8 +64,12 @@ func (OSFS) Remove(path string) error { return os.Remove(path) }
 // RemoveAll implements FS.
 func (OSFS) RemoveAll(path string) error { return os.RemoveAll(path) }
 
-// SyncDir implements FS.
+// SyncDir implements FS. Windows cannot sync a directory handle (NTFS
+// journals its metadata itself), so there it does nothing.
 func (OSFS) SyncDir(path string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
 	d, err := os.Open(path)
 	if err != nil {
 		return err

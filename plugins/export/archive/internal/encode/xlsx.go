@@ -2,6 +2,7 @@ package encode
 
 import (
 	"archive/zip"
+	"compress/flate"
 	"errors"
 	"fmt"
 	"io"
@@ -57,8 +58,10 @@ type XLSX struct {
 // Close streams the workbook straight into out through excelize's
 // SetZipWriter hook. excelize's own Write/SaveAs first build the whole
 // compressed workbook in a bytes.Buffer, which for a million rows is about
-// 100 MB more memory and grows with the history; the zip entries written
-// are the same.
+// 100 MB more memory and grows with the history. The hook's zip writer also
+// deflates at level 1 rather than the default 6: deflating the sheet XML
+// took 40 % of the CPU of a StreamWriter export, level 1 takes a fraction
+// of that, and the workbook grows by about a third.
 func NewXLSX(out io.Writer, tmpDir string, rowLimit, firstSheet int) (*XLSX, error) {
 	if rowLimit == 0 {
 		rowLimit = MaxSheetRows
@@ -67,7 +70,13 @@ func NewXLSX(out io.Writer, tmpDir string, rowLimit, firstSheet int) (*XLSX, err
 		return nil, fmt.Errorf("xlsx: row limit %d outside 2..%d", rowLimit, MaxSheetRows)
 	}
 	f := excelize.NewFile(excelize.Options{TmpDir: tmpDir})
-	f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(out) })
+	f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
+		zw := zip.NewWriter(out)
+		zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
+			return flate.NewWriter(w, flate.BestSpeed)
+		})
+		return zw
+	})
 	header, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
 	if err != nil {
 		_ = f.Close()
