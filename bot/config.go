@@ -637,7 +637,6 @@ func (c *Config) decodePlugin(cp Configurable, globalPath string, groupPath *str
 	return v, nil
 }
 
-
 // CheckLoopback accepts a host:port whose host is a loopback address
 // (127.0.0.0/8, ::1 or localhost): metrics stay on the machine, and a
 // reverse proxy or an SSH tunnel reaches them from elsewhere.
