@@ -410,11 +410,12 @@ func yamlFields(t reflect.Type) map[string]reflect.Type {
 	return out
 }
 
-// nodeAt finds the node at a dotted path ("groups[1].plugins.welcome.window")
-// below n, returning the deepest node found.
-func nodeAt(n *yaml.Node, path string) *yaml.Node {
+// findNode walks a dotted path ("groups[1].plugins.welcome.window") below
+// n. It returns the node at the path and true, or the deepest node it
+// reached and false.
+func findNode(n *yaml.Node, path string) (*yaml.Node, bool) {
 	if n == nil || path == "" {
-		return n
+		return n, n != nil
 	}
 	for _, part := range strings.Split(path, ".") {
 		name, idx := part, -1
@@ -424,7 +425,7 @@ func nodeAt(n *yaml.Node, path string) *yaml.Node {
 		}
 		if name != "" {
 			if n.Kind != yaml.MappingNode {
-				return n
+				return n, false
 			}
 			found := false
 			for i := 0; i+1 < len(n.Content); i += 2 {
@@ -434,17 +435,30 @@ func nodeAt(n *yaml.Node, path string) *yaml.Node {
 				}
 			}
 			if !found {
-				return n
+				return n, false
 			}
 		}
 		if idx >= 0 {
 			if n.Kind != yaml.SequenceNode || idx >= len(n.Content) {
-				return n
+				return n, false
 			}
 			n = n.Content[idx]
 		}
 	}
-	return n
+	return n, true
+}
+
+// nodeAt returns the node at path, or the deepest node on the way to it
+// (so an error about a missing key points at its parent's line).
+func nodeAt(n *yaml.Node, path string) *yaml.Node {
+	m, _ := findNode(n, path)
+	return m
+}
+
+// nodeIsAt reports whether the full path exists.
+func nodeIsAt(root *yaml.Node, path string) bool {
+	_, ok := findNode(root, path)
+	return ok
 }
 
 func (c *Config) errAt(path, msg string) error {
@@ -621,39 +635,6 @@ func (c *Config) decodePlugin(cp Configurable, globalPath string, groupPath *str
 		}
 	}
 	return v, nil
-}
-
-// nodeIsAt reports whether the full path exists (nodeAt returns the
-// deepest node found, which may be a parent).
-func nodeIsAt(root *yaml.Node, path string) bool {
-	n := root
-	for _, part := range strings.Split(path, ".") {
-		name, idx := part, -1
-		if i := strings.IndexByte(part, '['); i >= 0 {
-			name = part[:i]
-			idx, _ = strconv.Atoi(part[i+1 : len(part)-1])
-		}
-		if n.Kind != yaml.MappingNode {
-			return false
-		}
-		found := false
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == name {
-				n, found = n.Content[i+1], true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-		if idx >= 0 {
-			if n.Kind != yaml.SequenceNode || idx >= len(n.Content) {
-				return false
-			}
-			n = n.Content[idx]
-		}
-	}
-	return true
 }
 
 // DataPath is DataDir resolved against the config file's folder when it

@@ -608,15 +608,25 @@ func (p *Platform) names(ids []bot.UserID) []string {
 	return out
 }
 
+// groupAction finds a live group (one the bot is in, when needBot) and
+// records action a on it; p.mu must be held.
+func (p *Platform) groupAction(gid bot.GroupID, a Action, needBot bool) (*Group, error) {
+	g := p.groups[gid]
+	if g == nil || g.Gone || (needBot && !g.BotIn) {
+		return nil, fmt.Errorf("%w: group %s", bot.ErrUnknownTarget, gid)
+	}
+	a.To = g.Name
+	if err := p.record(a); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
 // Kick implements bot.Kicker: the members are removed and a left event follows.
 func (p *Platform) Kick(ctx context.Context, gid bot.GroupID, users ...bot.UserID) error {
 	p.mu.Lock()
-	g := p.groups[gid]
-	if g == nil || g.Gone || !g.BotIn {
-		p.mu.Unlock()
-		return fmt.Errorf("%w: group %s", bot.ErrUnknownTarget, gid)
-	}
-	if err := p.record(Action{Kind: "kick", To: g.Name, Users: p.names(users)}); err != nil {
+	g, err := p.groupAction(gid, Action{Kind: "kick", Users: p.names(users)}, true)
+	if err != nil {
 		p.mu.Unlock()
 		return err
 	}
@@ -638,12 +648,8 @@ func (p *Platform) Kick(ctx context.Context, gid bot.GroupID, users ...bot.UserI
 // Dissolve implements bot.Dissolver: the group is gone and an event follows.
 func (p *Platform) Dissolve(ctx context.Context, gid bot.GroupID) error {
 	p.mu.Lock()
-	g := p.groups[gid]
-	if g == nil || g.Gone {
-		p.mu.Unlock()
-		return fmt.Errorf("%w: group %s", bot.ErrUnknownTarget, gid)
-	}
-	if err := p.record(Action{Kind: "dissolve", To: g.Name}); err != nil {
+	g, err := p.groupAction(gid, Action{Kind: "dissolve"}, false)
+	if err != nil {
 		p.mu.Unlock()
 		return err
 	}
@@ -657,12 +663,8 @@ func (p *Platform) Dissolve(ctx context.Context, gid bot.GroupID) error {
 // Rename implements bot.Renamer.
 func (p *Platform) Rename(ctx context.Context, gid bot.GroupID, name string) error {
 	p.mu.Lock()
-	g := p.groups[gid]
-	if g == nil || g.Gone || !g.BotIn {
-		p.mu.Unlock()
-		return fmt.Errorf("%w: group %s", bot.ErrUnknownTarget, gid)
-	}
-	if err := p.record(Action{Kind: "rename", To: g.Name, Text: name}); err != nil {
+	g, err := p.groupAction(gid, Action{Kind: "rename", Text: name}, true)
+	if err != nil {
 		p.mu.Unlock()
 		return err
 	}
@@ -677,12 +679,8 @@ func (p *Platform) Rename(ctx context.Context, gid bot.GroupID, name string) err
 // Invite implements bot.Inviter: friends only, as on WeChat.
 func (p *Platform) Invite(ctx context.Context, gid bot.GroupID, users ...bot.UserID) error {
 	p.mu.Lock()
-	g := p.groups[gid]
-	if g == nil || g.Gone || !g.BotIn {
-		p.mu.Unlock()
-		return fmt.Errorf("%w: group %s", bot.ErrUnknownTarget, gid)
-	}
-	if err := p.record(Action{Kind: "invite", To: g.Name, Users: p.names(users)}); err != nil {
+	g, err := p.groupAction(gid, Action{Kind: "invite", Users: p.names(users)}, true)
+	if err != nil {
 		p.mu.Unlock()
 		return err
 	}

@@ -134,8 +134,7 @@ func okWord(ok bool) string {
 
 // printer renders the transcript.
 type printer struct {
-	out     io.Writer
-	lastDay string
+	out io.Writer
 }
 
 func newPrinter(out io.Writer) *printer { return &printer{out: out} }

@@ -365,17 +365,6 @@ func buildDFA(keywords []string, flags []kwFlags, slowLead *[256]bool) (*dfa, er
 // rowOf turns a premultiplied state id into its row.
 func (d *dfa) rowOf(s uint32) uint32 { return s / d.stride }
 
-// outputs calls fn for every keyword reported by state s (s >= firstOut).
-func (d *dfa) outputs(s uint32, fn func(kw int32)) {
-	i := int32(d.rowOf(s) - d.firstOut/d.stride)
-	for i >= 0 {
-		for _, kw := range d.outList[d.outStart[i]:d.outStart[i+1]] {
-			fn(kw)
-		}
-		i = d.outNext[i]
-	}
-}
-
 func (d *dfa) String() string {
 	return fmt.Sprintf("dfa{rows: %d, classes: %d, table: %d bytes}", len(d.depth), d.stride, 4*len(d.trans))
 }
