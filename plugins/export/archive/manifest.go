@@ -169,16 +169,6 @@ func (t *Tally) addHour(h bot.HourCount) {
 	t.Records += int64(h.Messages + h.Bot + h.Joins + h.Leaves + h.Other)
 }
 
-func (t *Tally) add(o Tally) {
-	t.Records += o.Records
-	t.Messages += o.Messages
-	t.Bot += o.Bot
-	t.Media += o.Media
-	t.Joins += o.Joins
-	t.Leaves += o.Leaves
-	t.Other += o.Other
-}
-
 // Counts are the archive's record totals: Written is what the archive
 // holds, Expected what the store's hourly counts say it should hold.
 type Counts struct {
