@@ -534,6 +534,10 @@ func noteHuman(tx *bolt.Tx, g bot.GroupID, t time.Time) error {
 	return putJSON(b, []byte(g), gr)
 }
 
+// releaseEvery is how many bytes a scan reads between releases of the
+// file's memory map (see releaseMapped).
+const releaseEvery = 16 << 20
+
 // ScanRecords calls fn for each record of g with from <= Time < to (a zero
 // to means no end), in time order. It reads scanChunk records per read
 // transaction and calls fn between transactions, so a slow consumer (an
@@ -546,6 +550,9 @@ func (db *DB) ScanRecords(ctx context.Context, g bot.GroupID, from, to time.Time
 	name := []byte(g)
 	var resume []byte
 	chunk := make([]bot.Record, 0, scanChunk)
+	// scanned counts bytes read since the map was last released; a long
+	// scan releases it every releaseEvery bytes to keep its RSS flat.
+	scanned := 0
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -576,9 +583,14 @@ func (db *DB) ScanRecords(ctx context.Context, g bot.GroupID, from, to time.Time
 				if err := decodeRecord(g, k, v, &chunk[len(chunk)-1]); err != nil {
 					return fmt.Errorf("record %x of %s: %w", k, g, err)
 				}
+				scanned += len(k) + len(v)
 			}
 			return nil
 		})
+		if scanned >= releaseEvery {
+			scanned = 0
+			_ = db.view(func(tx *bolt.Tx) error { releaseMapped(tx); return nil })
+		}
 		if err != nil {
 			return fmt.Errorf("scan records: %w", err)
 		}
