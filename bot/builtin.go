@@ -237,7 +237,10 @@ func (rt *Runtime) startHousekeeping() error {
 	if err := rt.sched.addCron("runtime", "_retention", "@daily", func(ctx context.Context) { rt.applyRetention(ctx) }); err != nil {
 		return err
 	}
-	return rt.sched.addCron("runtime", "_tasks", "@hourly", func(ctx context.Context) { rt.sweepTasks(ctx) })
+	return rt.sched.addCron("runtime", "_tasks", "@hourly", func(ctx context.Context) {
+		rt.sweepTasks(ctx)
+		rt.pruneConfirmations(ctx)
+	})
 }
 
 // applyRetention purges message bodies older than each group's window.

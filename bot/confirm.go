@@ -205,3 +205,28 @@ func sha256Hex(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
 }
+
+// pruneConfirmations deletes codes that were used or expired more than a
+// day ago; the audit log keeps their history.
+func (rt *Runtime) pruneConfirmations(ctx context.Context) {
+	kv := rt.store.KV(runtimeNS)
+	cutoff := rt.clock.Now().Add(-24 * time.Hour)
+	var stale []string
+	err := kv.Scan(ctx, "confirm/", func(key string, val []byte) error {
+		var c Confirmation
+		if json.Unmarshal(val, &c) != nil || c.Expires.Before(cutoff) || (c.Used && c.UsedAt.Before(cutoff)) {
+			stale = append(stale, key)
+		}
+		return nil
+	})
+	if err != nil {
+		rt.log.Error("confirmations not read", "err", err)
+		return
+	}
+	for _, k := range stale {
+		if err := kv.Delete(ctx, k); err != nil {
+			rt.log.Error("stale confirmation not deleted", "err", err)
+			return
+		}
+	}
+}

@@ -162,6 +162,11 @@ type Event struct {
 	// Reason explains a logout, a removal or a platform notice.
 	Reason string
 
+	// Late marks an event noticed only after the fact, such as a leave found
+	// when the member list was compared at login: it is recorded and counted,
+	// but nobody should be greeted or bid goodbye as if it just happened.
+	Late bool
+
 	// IsCommand is set by the runtime when the message was a command the
 	// router handled, so plugins can leave it alone.
 	IsCommand bool

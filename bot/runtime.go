@@ -589,7 +589,7 @@ func (rt *Runtime) syncMembers(ctx context.Context, g GroupID) error {
 		}
 	}
 	if len(gone) > 0 {
-		rt.handle(ctx, Event{Kind: EventMemberLeft, Time: now, Group: g, Members: gone, Reason: "not listed at login"})
+		rt.handle(ctx, Event{Kind: EventMemberLeft, Time: now, Group: g, Members: gone, Reason: "not listed at login", Late: true})
 	}
 	return nil
 }

@@ -318,3 +318,52 @@ func TestRenamedGroupStaysManaged(t *testing.T) {
 		t.Errorf("unknown group resolved:\n%s", out)
 	}
 }
+
+func TestOldConfirmationsArePruned(t *testing.T) {
+	h, _ := newProbeHarness(t, bottest.Options{})
+	h.Do("王老师@技术交流群: /destroy 1d")
+	h.StopBot()
+	h.Advance(2 * 24 * time.Hour)
+	h.StartBot()
+	count := func() int {
+		n := 0
+		err := h.Store.KV("_runtime").Scan(context.Background(), "confirm/", func(string, []byte) error { n++; return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if count() != 1 {
+		t.Fatalf("confirmation not stored")
+	}
+	// The code expires after 30 minutes and is pruned a day later.
+	h.Advance(26 * time.Hour)
+	if n := count(); n != 0 {
+		t.Errorf("%d stale confirmations kept", n)
+	}
+}
+
+func TestLeaveWhileStoppedFoundAtLogin(t *testing.T) {
+	h, get := newProbeHarness(t, bottest.Options{})
+	h.StopBot()
+	h.Do("-carol@技术交流群")
+	h.StartBot()
+	ctx := context.Background()
+	m, err := h.Store.Member(ctx, h.Group("技术交流群"), h.User("carol"))
+	if err != nil || m.Present {
+		t.Fatalf("carol still present after login: %+v %v", m, err)
+	}
+	var left int
+	err = h.Store.ScanRecords(ctx, h.Group("技术交流群"), time.Time{}, time.Time{}, func(r bot.Record) error {
+		if r.Kind == bot.EventMemberLeft && r.Sender == h.User("carol") {
+			left++
+		}
+		return nil
+	})
+	if err != nil || left != 1 {
+		t.Errorf("left records = %d, %v", left, err)
+	}
+	if !contains(get().seen, "member_left:") {
+		t.Errorf("plugins did not see the leave: %v", get().seen)
+	}
+}

@@ -130,8 +130,16 @@ func (p *Platform) Run(ctx context.Context, emit func(bot.Event)) error {
 func (p *Platform) queue(evs ...bot.Event) {
 	p.mu.Lock()
 	p.saveLocked()
+	if p.emit == nil {
+		// Nobody is connected (the bot is stopped): as on a real platform,
+		// what happens now is never delivered; the bot can only notice its
+		// results later, e.g. in the member list at the next login.
+		p.pending = nil
+		p.mu.Unlock()
+		return
+	}
 	p.pending = append(p.pending, evs...)
-	if p.busy || p.emit == nil {
+	if p.busy {
 		p.mu.Unlock()
 		return
 	}
@@ -905,8 +913,6 @@ var (
 	_ bot.FriendAccepter = (*Platform)(nil)
 )
 
-// Deliver hands queued events to the emitter (events queued before one was set).
-func (p *Platform) Deliver() { p.queue() }
 
 // SetOnline marks the simulated session up or down without emitting events.
 func (p *Platform) SetOnline(on bool) {

@@ -237,16 +237,28 @@ func (b *Bot) step(line string) (string, error) {
 		}
 		return b.auditSummary(n)
 	case fields[0] == "nick" && len(fields) == 4 && fields[2] == "->":
+		if err := b.need("", fields[1]); err != nil {
+			return "", err
+		}
 		p.SetNick(fields[1], fields[3])
 	case fields[0] == "card" && len(fields) == 4:
+		if err := b.need(fields[1], fields[2]); err != nil {
+			return "", err
+		}
 		p.SetCard(fields[1], fields[2], fields[3])
 	case fields[0] == "removebot" && len(fields) >= 2:
 		by := "someone"
 		if len(fields) == 4 && fields[2] == "by" {
 			by = fields[3]
 		}
+		if err := b.need(fields[1], ""); err != nil {
+			return "", err
+		}
 		p.RemoveBot(fields[1], by)
 	case fields[0] == "dissolve" && len(fields) == 2:
+		if err := b.need(fields[1], ""); err != nil {
+			return "", err
+		}
 		p.DissolveByHuman(fields[1])
 	case fields[0] == "friend-request":
 		rest := strings.TrimSpace(strings.TrimPrefix(line, "friend-request"))
@@ -254,6 +266,9 @@ func (b *Bot) step(line string) (string, error) {
 		p.FriendRequest(strings.TrimSpace(nick), strings.TrimSpace(text))
 	case renameRE.MatchString(line):
 		m := renameRE.FindStringSubmatch(line)
+		if err := b.need(m[1], ""); err != nil {
+			return "", err
+		}
 		p.RenameBy(m[1], m[3], m[2])
 	case mediaRE.MatchString(line):
 		m := mediaRE.FindStringSubmatch(line)
@@ -261,15 +276,24 @@ func (b *Bot) step(line string) (string, error) {
 		if m[1] == "file" {
 			typ = bot.MsgFile
 		}
+		if err := b.need(m[3], m[2]); err != nil {
+			return "", err
+		}
 		p.SendMedia(m[3], m[2], typ, m[4], "")
 	case dmRE.MatchString(line):
 		m := dmRE.FindStringSubmatch(line)
+		if err := b.need("", m[1]); err != nil {
+			return "", err
+		}
 		p.DM(m[1], m[2])
 	case ownerRE.MatchString(line):
 		p.FileHelper(ownerRE.FindStringSubmatch(line)[1])
 	case joinRE.MatchString(line):
 		m := joinRE.FindStringSubmatch(line)
 		nicks := strings.Split(m[2], ",")
+		if err := b.need(m[3], ""); err != nil {
+			return "", err
+		}
 		if m[1] == "+" {
 			p.Join(m[3], m[4], nicks...)
 		} else {
@@ -277,12 +301,33 @@ func (b *Bot) step(line string) (string, error) {
 		}
 	case sayRE.MatchString(line):
 		m := sayRE.FindStringSubmatch(line)
+		if err := b.need(m[2], m[1]); err != nil {
+			return "", err
+		}
 		p.Say(m[2], m[1], m[3])
 	default:
 		return "", fmt.Errorf("cannot parse script line")
 	}
 	b.Settle()
 	return FormatActions(b.Actions()), nil
+}
+
+// need checks that a script line names a group and a person that exist in
+// the simulated world (either may be ""), so a typo in the interactive
+// demo gets an answer instead of a crash.
+func (b *Bot) need(group, nick string) error {
+	if group != "" && b.Sim.Group(group) == nil {
+		return fmt.Errorf("no group %q in the simulated world", group)
+	}
+	if nick != "" && nick != b.selfNick() && b.Sim.User(nick) == nil {
+		return fmt.Errorf("no person %q in the simulated world", nick)
+	}
+	return nil
+}
+
+func (b *Bot) selfNick() string {
+	self, _ := b.Sim.Self(context.Background())
+	return self.Nick
 }
 
 func (b *Bot) auditSummary(n int) (string, error) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/qunguan/qunguan/bot"
 	"github.com/qunguan/qunguan/bot/bottest"
+	"github.com/qunguan/qunguan/bot/simbot"
 )
 
 func TestRepeatBlock(t *testing.T) {
@@ -42,5 +43,30 @@ func TestRepeatBlock(t *testing.T) {
 			t.Errorf("%v: want an error, got %v", bad, err)
 		}
 		h.Step("}") // close a block left open by the case
+	}
+}
+
+func TestStepUnknownNamesAreErrors(t *testing.T) {
+	b, err := simbot.New(t.TempDir(), simbot.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for _, line := range []string{
+		"nobody@技术交流群: 你好",
+		"alice@不存在的群: 你好",
+		"dm nobody: /help",
+		"+erin@不存在的群",
+		"card 不存在的群 alice 小A",
+		"removebot 不存在的群",
+		"image nobody@技术交流群 a.png",
+	} {
+		if _, err := b.Step(line); err == nil {
+			t.Errorf("%s: no error", line)
+		}
+	}
+	// The bot still works afterwards.
+	if out, err := b.Step("alice@技术交流群: /help"); err != nil || !strings.Contains(out, "可用命令") {
+		t.Errorf("after errors: %q %v", out, err)
 	}
 }

@@ -336,8 +336,9 @@ func (p *Plugin) left(ctx context.Context, ev *bot.Event) error {
 		return err
 	}
 	// People removed by the bot get no goodbye; nor do those who came and
-	// went before being greeted.
-	if ev.Sender == bot.SelfID || !p.greetable(ev.Group) {
+	// went before being greeted, nor leaves noticed only after the fact
+	// (at login), when a goodbye would come hours late.
+	if ev.Sender == bot.SelfID || ev.Late || !p.greetable(ev.Group) {
 		return nil
 	}
 	e := p.effective(ctx, ev.Group)
