@@ -44,7 +44,7 @@ func TestScanKeepsMappedPagesOut(t *testing.T) {
 	db, c := newTestDB(t)
 	g := bot.GroupID("g_big")
 	text := strings.Repeat("群聊记录导出测试", 400) // 9.6 KB per record
-	const n = 6000                              // about 58 MB of records
+	const n = 6000                          // about 58 MB of records
 	for i := 0; i < n; i += 500 {
 		rs := make([]bot.Record, 0, 500)
 		for j := i; j < i+500; j++ {

@@ -913,7 +913,6 @@ var (
 	_ bot.FriendAccepter = (*Platform)(nil)
 )
 
-
 // SetOnline marks the simulated session up or down without emitting events.
 func (p *Platform) SetOnline(on bool) {
 	p.mu.Lock()
