@@ -3,6 +3,7 @@ package bot
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // UserError is an error meant for the person who typed a command: it
@@ -53,3 +54,16 @@ func usagef(zh, en string, args ...any) *UsageError {
 	return &UsageError{Detail: Text{ZH: fmt.Sprintf(zh, args...), EN: fmt.Sprintf(en, args...)}}
 }
 func (e *UsageError) Unwrap() error { return ErrUsage }
+
+// ShortError renders err for a chat message: its first line, at most max
+// runes, so a wrapped error chain or a stack never floods a chat.
+func ShortError(err error, max int) string {
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max]) + "…"
+	}
+	return s
+}

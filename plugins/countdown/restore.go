@@ -90,7 +90,7 @@ func (p *Plugin) restoreCommand(ctx context.Context, c *bot.Call) error {
 		newG, err = creator.CreateGroup(ctx, lc.Name, back[:2]...)
 		if err != nil {
 			_, _ = p.env.Audit(ctx, bot.AuditEntry{Group: lc.Group, Actor: by, Action: "countdown.restore_failed", Detail: "create group: " + err.Error(), Data: map[string]string{"countdown": lc.ID}})
-			return bot.Errorf("failed", "%s", c.T("countdown.restore.failed", map[string]string{"err": shortErr(err)}))
+			return bot.Errorf("failed", "%s", c.T("countdown.restore.failed", map[string]string{"err": bot.ShortError(err, 300)}))
 		}
 		if _, _, err := p.update(ctx, lc.Group, lc.ID, func(lc *Lifecycle) error { lc.Restore.NewGroup = newG; return nil }); err != nil {
 			return err

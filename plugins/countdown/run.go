@@ -259,7 +259,7 @@ func (p *Plugin) exportStep(ctx context.Context, lc *Lifecycle) (bool, error) {
 		if ctx.Err() != nil {
 			return false, ctx.Err() // shutting down: the export is taken again at start
 		}
-		return false, p.halt(ctx, lc, p.env.T(lang, "countdown.halt.export", map[string]string{"err": shortErr(err)}), true)
+		return false, p.halt(ctx, lc, p.env.T(lang, "countdown.halt.export", map[string]string{"err": bot.ShortError(err, 300)}), true)
 	}
 	lc, ok, err := p.update(ctx, g, lc.ID, func(lc *Lifecycle) error {
 		if lc.State != StateExporting {
@@ -292,7 +292,7 @@ func (p *Plugin) exportStep(ctx context.Context, lc *Lifecycle) (bool, error) {
 	}
 	score, verr := p.readiness(ctx, lc)
 	if verr != nil {
-		return false, p.halt(ctx, lc, p.env.T(lang, "countdown.halt.verify", map[string]string{"err": shortErr(verr)}), true)
+		return false, p.halt(ctx, lc, p.env.T(lang, "countdown.halt.verify", map[string]string{"err": bot.ShortError(verr, 300)}), true)
 	}
 	lc, ok, err = p.update(ctx, g, lc.ID, func(lc *Lifecycle) error {
 		if lc.State != StateExporting {
@@ -410,22 +410,9 @@ func (p *Plugin) dissolve(ctx context.Context, lc *Lifecycle) (bool, error) {
 	case lc.Method == "task" || lc.Method == "" && !canDissolve && !canKick:
 		return p.createTask(ctx, lc)
 	case canDissolve && (lc.Method == "" || lc.Method == "dissolver"):
-		lc, ok, err := p.update(ctx, g, lc.ID, func(lc *Lifecycle) error {
-			if lc.State != StateDissolving {
-				return errStale
-			}
-			lc.Method = "dissolver"
-			lc.Calls++
-			if lc.Calls > 3 {
-				lc.Method = "task"
-			}
-			return nil
-		})
-		if err != nil || !ok {
+		lc, ok, err := p.claimCall(ctx, lc, "dissolver")
+		if err != nil || !ok || lc.Method == "task" {
 			return ok, err
-		}
-		if lc.Method == "task" {
-			return true, nil
 		}
 		if _, err := p.env.Audit(ctx, bot.AuditEntry{Group: g, Action: "countdown.dissolve", Detail: "dissolving through the platform",
 			Data: map[string]string{"countdown": lc.ID, "method": "dissolver", "call": strconv.Itoa(lc.Calls), "manifest_sha256": lc.Export.ManifestSHA256}}); err != nil {
@@ -446,22 +433,9 @@ func (p *Plugin) dissolve(ctx context.Context, lc *Lifecycle) (bool, error) {
 				present = append(present, m.User)
 			}
 		}
-		lc, ok, err := p.update(ctx, g, lc.ID, func(lc *Lifecycle) error {
-			if lc.State != StateDissolving {
-				return errStale
-			}
-			lc.Method = "kicker"
-			lc.Calls++
-			if lc.Calls > 3 {
-				lc.Method = "task"
-			}
-			return nil
-		})
-		if err != nil || !ok {
+		lc, ok, err := p.claimCall(ctx, lc, "kicker")
+		if err != nil || !ok || lc.Method == "task" {
 			return ok, err
-		}
-		if lc.Method == "task" {
-			return true, nil
 		}
 		if len(present) == 0 {
 			return true, p.dissolved(ctx, lc, "no members left")
@@ -476,6 +450,24 @@ func (p *Plugin) dissolve(ctx context.Context, lc *Lifecycle) (bool, error) {
 		return p.afterCall(ctx, lc, err)
 	}
 	return p.createTask(ctx, lc)
+}
+
+// claimCall records, before the platform is called, that one more call
+// with method is being made; after three calls the lifecycle falls back to
+// an operator task (Method "task"). ok is false when the lifecycle moved
+// on meanwhile.
+func (p *Plugin) claimCall(ctx context.Context, lc *Lifecycle, method string) (*Lifecycle, bool, error) {
+	return p.update(ctx, lc.Group, lc.ID, func(lc *Lifecycle) error {
+		if lc.State != StateDissolving {
+			return errStale
+		}
+		lc.Method = method
+		lc.Calls++
+		if lc.Calls > 3 {
+			lc.Method = "task"
+		}
+		return nil
+	})
 }
 
 // afterCall handles the platform's answer to a dissolve or kick call.
@@ -646,16 +638,4 @@ func short(h string) string {
 		return h[:16]
 	}
 	return h
-}
-
-// shortErr keeps an error readable in chat: the first line, at most 300 runes.
-func shortErr(err error) string {
-	s := err.Error()
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	if r := []rune(s); len(r) > 300 {
-		s = string(r[:300]) + "…"
-	}
-	return s
 }

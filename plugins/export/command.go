@@ -67,7 +67,7 @@ func (p *Plugin) exportCommand(ctx context.Context, c *bot.Call) error {
 			return
 		}
 		if err != nil {
-			c.Reply(ctx, c.T("export.failed", map[string]string{"group": c.GroupName, "err": shortErr(err)}))
+			c.Reply(ctx, c.T("export.failed", map[string]string{"group": c.GroupName, "err": bot.ShortError(err, 200)}))
 			return
 		}
 		c.Reply(ctx, p.Summary(c.Lang, c.GroupName, out))
@@ -134,7 +134,7 @@ func (p *Plugin) Deliver(ctx context.Context, to bot.Target, lang bot.Lang, o *O
 	p.env.SendFile(ctx, to, bot.File{Path: o.File}, bot.PrioBulk, func(err error) {
 		if err != nil {
 			p.env.Log.Warn("archive not sent", "group_id", string(o.Group), "err", err)
-			p.env.Send(ctx, to, p.env.T(lang, "export.send_failed", map[string]string{"path": path, "err": shortErr(err)}), bot.PrioReply)
+			p.env.Send(ctx, to, p.env.T(lang, "export.send_failed", map[string]string{"path": path, "err": bot.ShortError(err, 200)}), bot.PrioReply)
 			return
 		}
 		_, _ = p.env.Audit(ctx, bot.AuditEntry{Group: o.Group, Action: "export.sent", Detail: "archive " + filepath.Base(o.File) + " sent by DM to " + by,
@@ -149,18 +149,6 @@ func short(h string) string {
 		return h[:16]
 	}
 	return h
-}
-
-// shortErr keeps an error readable in chat: the first line, at most 200 runes.
-func shortErr(err error) string {
-	s := err.Error()
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	if r := []rune(s); len(r) > 200 {
-		s = string(r[:200]) + "…"
-	}
-	return s
 }
 
 func humanSize(n int64) string {
