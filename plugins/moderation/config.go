@@ -2,7 +2,8 @@ package moderation
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -217,12 +218,7 @@ func (c *Config) Validate() error {
 	default:
 		return &bot.FieldError{Path: "exempt", Msg: fmt.Sprintf("%q is not admin, operator or none", c.Exempt)}
 	}
-	names := make([]string, 0, len(c.Categories))
-	for name := range c.Categories {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(c.Categories)) {
 		cat := c.Categories[name]
 		path := "categories." + name
 		if reserved[name] {

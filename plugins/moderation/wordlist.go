@@ -6,10 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/qunguan/qunguan/bot"
@@ -119,12 +120,7 @@ func compileWordlist(c *Config) (*wordlist, error) {
 		}
 		return nil
 	}
-	names := make([]string, 0, len(c.Categories))
-	for name := range c.Categories {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(c.Categories)) {
 		cat := c.Categories[name]
 		base := "categories." + name
 		for i, w := range cat.Words {
