@@ -93,6 +93,8 @@ var runtimeTexts = Catalog{
 	"admin.list":           {ZH: "本群管理员：{names}", EN: "Group admins: {names}"},
 	"admin.none":           {ZH: "本群还没有管理员。运营者可用 /admin add 名字 设置。", EN: "No group admins yet. An operator can add one with /admin add NAME."},
 	"member.not_found":     {ZH: "群里找不到“{name}”。", EN: "Nobody called \"{name}\" in this group."},
+	"member.choice":        {ZH: "（昵称 {nick}，{id}{left}）", EN: " (nickname {nick}, {id}{left})"},
+	"member.left_mark":     {ZH: "，已退群", EN: ", has left"},
 	"member.ambiguous":     {ZH: "“{name}”对应多人，请用编号再试一次：\n{choices}", EN: "\"{name}\" matches several people; try again with the number:\n{choices}"},
 	"safemode.on":          {ZH: "安全模式已开启：所有发送暂停。", EN: "Safe mode on: all sending is on hold."},
 	"safemode.off":         {ZH: "安全模式已关闭，积压的 {n} 条消息将按节奏发出。", EN: "Safe mode off; {n} queued messages will go out at the normal pace."},
