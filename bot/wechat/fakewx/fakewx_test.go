@@ -6,6 +6,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -469,6 +470,70 @@ func TestChatRoomOperations(t *testing.T) {
 	want := []string{"addmember/addmember/eve", "modtopic/modtopic/", "/delmember/carol", "/create/alice,bob", "/create/alice,bob"}
 	if !slices.Equal(ops, want) {
 		t.Errorf("ops = %q, want %q", ops, want)
+	}
+}
+
+// bigWorld is DefaultWorld plus 大群, whose members with the bot number
+// size, all strangers but the bot.
+func bigWorld(size int) fakewx.World {
+	w := fakewx.DefaultWorld()
+	g := fakewx.GroupSpec{Topic: "大群", Owner: "p01"}
+	for i := 1; i < size; i++ {
+		g.Members = append(g.Members, fakewx.MemberSpec{Person: fmt.Sprintf("p%02d", i)})
+	}
+	w.Groups = append(w.Groups, g)
+	return w
+}
+
+// TestInviteMemberSendsACard: openwechat invites into a group of 40 with
+// fun=invitemember; the friend gets a card and joins only on accepting it.
+func TestInviteMemberSendsACard(t *testing.T) {
+	s := newServer(t, fakewx.Options{World: bigWorld(40)})
+	b := newBot(t, s)
+	got := collect(b, nil)
+	qrLogin(t, s, b)
+	g := groupByName(t, b, "大群")
+	if err := g.AddFriendsIn(friendByNick(t, b, "Bob"), friendByNick(t, b, "伊芙")); err != nil {
+		t.Fatalf("AddFriendsIn: %v", err)
+	}
+	ops := s.ChatRoomOps()
+	if len(ops) != 1 || ops[0].Fun != "invitemember" || ops[0].Ret != 0 {
+		t.Fatalf("ops = %+v", ops)
+	}
+	big := s.Group("大群")
+	slices.Sort(big.Invited)
+	if len(big.Members) != 40 || !slices.Equal(big.Invited, []string{"bob", "eve"}) {
+		t.Fatalf("after invitemember: %d members, invited %v", len(big.Members), big.Invited)
+	}
+	if s.Pending() != 0 {
+		t.Errorf("%d messages queued for a card", s.Pending())
+	}
+
+	s.DeclineInvitation("大群", "eve")
+	s.AcceptInvitation("大群", "bob", "")
+	v := next(t, got)
+	if v.content != `你邀请"Bob"加入了群聊  ` || !v.joinGroup || v.from != g.UserName {
+		t.Errorf("message after accepting = %+v", v)
+	}
+	members, err := g.Members()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if members.Count() != 41 || members.SearchByUserName(1, s.Person("bob").UserName).Count() != 1 {
+		t.Errorf("members after accepting: %d", members.Count())
+	}
+	if big := s.Group("大群"); len(big.Invited) != 0 {
+		t.Errorf("invitations left open: %v", big.Invited)
+	}
+
+	// One member fewer and openwechat adds directly.
+	s.RemoveMember("大群", "bob")
+	s.RemoveMember("大群", "p39")
+	if err := g.AddFriendsIn(friendByNick(t, b, "Bob")); err != nil {
+		t.Fatalf("AddFriendsIn: %v", err)
+	}
+	if ops := s.ChatRoomOps(); len(ops) != 2 || ops[1].Fun != "addmember" || !slices.ContainsFunc(s.Group("大群").Members, func(m fakewx.Member) bool { return m.Person == "bob" }) {
+		t.Errorf("ops = %+v", ops)
 	}
 }
 
