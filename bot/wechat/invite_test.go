@@ -112,3 +112,21 @@ func TestDeclinedCardStaysPending(t *testing.T) {
 		t.Error("the card is still open")
 	}
 }
+
+// TestInviteCreditsOnlyTheInvitees: someone who joined unnoticed just
+// before an invitation is not reported as invited by the bot, even with
+// the invitee's nickname, when the invitee does not appear (a card).
+func TestInviteCreditsOnlyTheInvitees(t *testing.T) {
+	t.Parallel()
+	r := start(t, rigOptions{fake: fakewx.Options{World: bigWorld(40)}, config: bigConfig})
+	big := r.group("大群")
+	bob := r.friend("Bob")
+	r.s.AddMember("大群", fakewx.MemberSpec{Person: "bob2", NickName: "Bob"}) // silent: a join the bot missed
+	if err := r.p.Invite(t.Context(), big, bob.ID); !errors.Is(err, bot.ErrInvitePending) {
+		t.Fatalf("invite = %v", err)
+	}
+	ev := r.waitEvent("joined", isKind(bot.EventMemberJoined))
+	if len(ev.Members) != 1 || ev.Members[0].ID == bob.ID || ev.Members[0].Nick != "Bob" || ev.Inviter != "" || ev.InviterName != "" {
+		t.Errorf("joined = %+v; the stranger was not invited by the bot", ev)
+	}
+}
