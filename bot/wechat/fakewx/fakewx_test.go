@@ -790,6 +790,7 @@ func TestSystemTemplates(t *testing.T) {
 		{fakewx.SysInvitedYou("张三", "李四", "王五"), `"张三"邀请你加入了群聊，群聊参与人还有：李四、王五`},
 		{fakewx.SysJoinQR("李四", "张三"), `" 李四"通过扫描"张三"分享的二维码加入群聊`},
 		{fakewx.SysJoinYourQR("李四"), `"李四"通过扫描你分享的二维码加入群聊  `},
+		{fakewx.SysJoinByInvite("李四", "张三"), `"李四"通过"张三"的邀请二维码加入群聊`},
 		{fakewx.SysYouRemoved("李四"), `你将"李四"移出了群聊`},
 		{fakewx.SysYouWereRemoved("张三"), `你被"张三"移出群聊`},
 		{fakewx.SysRenamed("张三", "新名字"), `"张三"修改群名为“新名字”`},
