@@ -10,6 +10,7 @@ import (
 
 	"github.com/qunguan/qunguan/bot"
 	"github.com/qunguan/qunguan/bot/wechat/fakewx"
+	"github.com/qunguan/qunguan/plugins/inviter"
 )
 
 // Invitation cards: openwechat invites into groups of 40 or more with
@@ -129,4 +130,81 @@ func TestInviteCreditsOnlyTheInvitees(t *testing.T) {
 	if len(ev.Members) != 1 || ev.Members[0].ID == bob.ID || ev.Members[0].Nick != "Bob" || ev.Inviter != "" || ev.InviterName != "" {
 		t.Errorf("joined = %+v; the stranger was not invited by the bot", ev)
 	}
+}
+
+// TestKeywordInviteWithACard runs the inviter plugin on the runtime and
+// the WeChat adapter: a friend DMs the keyword, gets the rules and then a
+// card for the big group, and the invitation stays open until the member
+// list shows them, after they accepted.
+func TestKeywordInviteWithACard(t *testing.T) {
+	t.Parallel()
+	cfg := bigConfig + `
+plugins:
+  inviter:
+    keywords:
+      - keyword: 进群
+        groups: [大群]
+        rules: 不发广告，友善交流。
+`
+	r := start(t, rigOptions{fake: fakewx.Options{World: bigWorld(40)}, config: cfg, plugins: []bot.Plugin{inviter.New()}})
+	ctx := t.Context()
+	big := r.group("大群")
+	bob := r.friend("Bob")
+	toBob := func(what, text string) fakewx.Sent {
+		return r.sent(what, func(m fakewx.Sent) bool { return m.Person == "bob" && strings.Contains(m.Text, text) })
+	}
+	audits := func() []string {
+		es, err := r.db.AuditEntries(ctx, bot.AuditFilter{Action: "inviter."})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range es {
+			out = append(out, e.Action+" card="+e.Data["card"]+" user="+e.Data["user"])
+		}
+		return out
+	}
+	kv := r.db.KV("inviter")
+	key := "inv/" + string(bob.ID) + "/" + string(big)
+
+	r.s.SendDM("bob", "进群")
+	rules := toBob("the rules", "「大群」群规，入群前请先看一下：\n不发广告，友善交流。")
+	card := toBob("the card", "已向你发送「大群」的群邀请卡片，请在聊天里点开卡片确认加入")
+	calls := r.s.Calls("webwxupdatechatroom")
+	if ops := r.s.ChatRoomOps(); len(ops) != 1 || ops[0].Fun != "invitemember" || ops[0].People[0] != "bob" || len(calls) != 1 {
+		t.Fatalf("chat-room calls = %+v", ops)
+	}
+	if !rules.Time.Before(calls[0].Time) || calls[0].Time.After(card.Time) {
+		t.Errorf("order: rules %v, invitation %v, card reply %v", rules.Time, calls[0].Time, card.Time)
+	}
+	// Sent, not done: the invitation holds its place and nothing says
+	// bob joined. (WaitFor re-checks at every request, and the client's
+	// synccheck polls keep coming.)
+	if !r.s.WaitFor(wait, func() bool { return len(audits()) == 1 }) || audits()[0] != "inviter.invite card=true user="+string(bob.ID) {
+		t.Fatalf("audit after the card: %q", audits())
+	}
+	if raw, err := kv.Get(ctx, key); err != nil || !strings.Contains(string(raw), `"card":true`) {
+		t.Errorf("open invitation = %s, %v", raw, err)
+	}
+	if m, err := r.db.Member(ctx, big, bob.ID); err == nil && m.Present {
+		t.Error("bob is recorded as a member before accepting")
+	}
+	r.s.SendDM("bob", "进群")
+	toBob("the reminder", "已经给你发过「大群」的群邀请卡片了：请在和我的聊天里找到这张卡片，点开确认加入。")
+	if n := len(r.s.ChatRoomOps()); n != 1 {
+		t.Errorf("%d chat-room calls: a second invitation went out", n)
+	}
+
+	r.s.AcceptInvitation("大群", "bob", "")
+	r.waitEvent("joined", func(ev bot.Event) bool {
+		return ev.Kind == bot.EventMemberJoined && ev.Group == big && len(ev.Members) == 1 && ev.Members[0].ID == bob.ID && ev.Inviter == bot.SelfID
+	})
+	if !r.s.WaitFor(wait, func() bool { return len(audits()) == 2 }) || audits()[1] != "inviter.joined card= user="+string(bob.ID) {
+		t.Fatalf("audit after joining: %q", audits())
+	}
+	if _, err := kv.Get(ctx, key); !errors.Is(err, bot.ErrNotFound) {
+		t.Errorf("the invitation is still open: %v", err)
+	}
+	r.s.SendDM("bob", "进群")
+	toBob("already a member", "你已经在「大群」里了")
 }
