@@ -325,7 +325,7 @@ func (p *Plugin) request(ctx context.Context, cfg *Config, k Keyword, u bot.User
 		if pd.Card {
 			// A new card only once this one expires: say when.
 			left := (pd.At.Add(cfg.VerifyWithin.D()).Sub(now) + time.Minute - 1).Truncate(time.Minute)
-			p.reply(ctx, u, "inviter.pending_card", map[string]string{"group": pd.GroupName,
+			p.reply(ctx, u, "inviter.card_open", map[string]string{"group": pd.GroupName,
 				"left": bot.FormatDuration(max(left, time.Minute), p.env.Global().Language)})
 		} else {
 			p.reply(ctx, u, "inviter.pending", map[string]string{"group": pd.GroupName})
