@@ -93,6 +93,8 @@ type rigOptions struct {
 	// scan scans each QR code once the client polls it (a 408 was seen).
 	noScan bool
 	tune   func(*wechat.Options)
+	// plugins run besides the capturing one; the config may configure them.
+	plugins []bot.Plugin
 }
 
 func newServer(t *testing.T, o fakewx.Options) *fakewx.Server {
@@ -128,7 +130,7 @@ func start(t *testing.T, o rigOptions) *rig {
 	if cfgText == "" {
 		cfgText = baseConfig
 	}
-	cfg, err := bot.ParseConfig("test.yaml", []byte(cfgText), nil)
+	cfg, err := bot.ParseConfig("test.yaml", []byte(cfgText), o.plugins)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +163,7 @@ func start(t *testing.T, o rigOptions) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.rt, err = bot.New(bot.Options{Config: cfg, Store: r.db, Platform: r.p, Plugins: []bot.Plugin{r.cap}, Logger: log})
+	r.rt, err = bot.New(bot.Options{Config: cfg, Store: r.db, Platform: r.p, Plugins: append([]bot.Plugin{r.cap}, o.plugins...), Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -235,10 +235,15 @@ func TestInvitationCard(t *testing.T) {
 	if !strings.Contains(out, "DM:erin: 已向你发送「技术交流群」的群邀请卡片，请在聊天里点开卡片确认加入（1天内有效）。") {
 		t.Errorf("no card reply:\n%s", out)
 	}
-	if out := h.Do("dm erin: 进群"); !strings.Contains(out, "已经给你发过「技术交流群」的邀请了") {
+	// Asking again points to the card and says when a new one can come.
+	if out := h.Do("dm erin: 进群"); !strings.Contains(out, "DM:erin: 已经给你发过「技术交流群」的群邀请卡片了：请在和我的聊天里找到这张卡片，点开确认加入。找不到的话，1天后再发一次关键词") {
 		t.Errorf("second request while the card is open:\n%s", out)
 	}
-	h.Do("advance 2h", "+erin@技术交流群 by 王老师")
+	h.Do("advance 2h")
+	if out := h.Do("dm erin: 进群"); !strings.Contains(out, "找不到的话，22小时后再发一次关键词") || strings.Contains(out, "invite ") {
+		t.Errorf("third request while the card is open:\n%s", out)
+	}
+	h.Do("+erin@技术交流群 by 王老师")
 	es, _ := h.Store.AuditEntries(context.Background(), bot.AuditFilter{Action: "inviter."})
 	var got []string
 	for _, e := range es {

@@ -10,6 +10,7 @@ var texts = bot.Catalog{
 	"inviter.card":        {ZH: "已向你发送「{group}」的群邀请卡片，请在聊天里点开卡片确认加入（{within}内有效）。", EN: "An invitation card for \"{group}\" is on its way; open it in the chat to join (valid for {within})."},
 	"inviter.by_hand":     {ZH: "已请管理员把你拉进「{group}」，稍等一下。", EN: "An organiser has been asked to add you to \"{group}\"; it will not be long."},
 	"inviter.already":     {ZH: "你已经在「{group}」里了，不用再加。", EN: "You are already in \"{group}\"."},
+	"inviter.card_open":   {ZH: "已经给你发过「{group}」的群邀请卡片了：请在和我的聊天里找到这张卡片，点开确认加入。找不到的话，{left}后再发一次关键词，会重新邀请你。", EN: "An invitation card for \"{group}\" is already in our chat: open it and accept to join. If you cannot find it, send the keyword again in {left} for a new invitation."},
 	"inviter.pending":     {ZH: "已经给你发过「{group}」的邀请了，请查看群聊邀请；如果找不到，过一会儿再发一次关键词。", EN: "An invitation to \"{group}\" is already on its way; look for it, or send the keyword again later if you cannot find it."},
 	"inviter.full":        {ZH: "抱歉，群都满了，管理员已收到通知，会尽快开新群。", EN: "Sorry, the groups are full; the organisers have been told and will open a new one soon."},
 	"inviter.unavailable": {ZH: "抱歉，暂时没有可以加入的群，管理员已收到通知。", EN: "Sorry, there is no group to join right now; the organisers have been told."},
