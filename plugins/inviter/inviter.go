@@ -322,12 +322,16 @@ func (p *Plugin) request(ctx context.Context, cfg *Config, k Keyword, u bot.User
 		if !slices.ContainsFunc(groups, func(g bot.GroupRecord) bool { return g.ID == pd.Group }) {
 			continue
 		}
-		if pd.Card {
+		switch {
+		case pd.Task != "":
+			// An organiser adds them by hand: nothing to look for.
+			p.reply(ctx, u, "inviter.by_hand_open", map[string]string{"group": pd.GroupName})
+		case pd.Card:
 			// A new card only once this one expires: say when.
 			left := (pd.At.Add(cfg.VerifyWithin.D()).Sub(now) + time.Minute - 1).Truncate(time.Minute)
 			p.reply(ctx, u, "inviter.card_open", map[string]string{"group": pd.GroupName,
 				"left": bot.FormatDuration(max(left, time.Minute), p.env.Global().Language)})
-		} else {
+		default:
 			p.reply(ctx, u, "inviter.pending", map[string]string{"group": pd.GroupName})
 		}
 		return nil

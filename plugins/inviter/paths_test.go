@@ -94,6 +94,15 @@ func TestWithoutInviteCapability(t *testing.T) {
 	if strings.Contains(got, "invite ") {
 		t.Errorf("invited without the capability:\n%s", got)
 	}
+	// Asking again while the task is open: no card to look for, no second task.
+	world.DM("erin", "进群")
+	texts = texts[:0]
+	for _, a := range world.TakeActions() {
+		texts = append(texts, a.String())
+	}
+	if got := strings.Join(texts, "\n"); got != "send_text DM:erin: 已经请管理员把你拉进「技术交流群」了，请耐心等一下，不用再发关键词。" {
+		t.Errorf("second request while the task is open:\n%s", got)
+	}
 	// An operator adds erin on the phone: the task is verified and the
 	// invitation is done.
 	world.Join("技术交流群", "王老师", "erin")
