@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // Platform is what every messaging platform offers: a stream of events,
@@ -139,6 +140,10 @@ var (
 	// a member yet: web WeChat sends groups of 40 or more an invitation
 	// card to accept. Their join is reported as an event when it happens.
 	ErrInvitePending = errors.New("invitation sent; not a member yet")
+	// ErrInviteAwaitsApproval is an ErrInvitePending for a request the
+	// platform accepted but that adds nobody until the group's owner
+	// approves it (WeChat groups with invitation confirmation turned on).
+	ErrInviteAwaitsApproval = fmt.Errorf("%w: the group owner must approve", ErrInvitePending)
 )
 
 // Retryable reports whether err is worth retrying after a backoff.

@@ -235,11 +235,10 @@ func (o *owner) invite(id bot.GroupID, users []bot.UserID) error {
 		}
 	}
 	if len(missing) > 0 {
-		why := "WeChat accepted the request; the group may need its owner's approval"
 		if size >= cardGroupSize {
-			why = fmt.Sprintf("a group of %d gets an invitation card, which they must accept", size)
+			return fmt.Errorf("wechat invite: not in the member list yet: %s (a group of %d gets an invitation card, which they must accept): %w", strings.Join(missing, ", "), size, bot.ErrInvitePending)
 		}
-		return fmt.Errorf("wechat invite: not in the member list yet: %s (%s): %w", strings.Join(missing, ", "), why, bot.ErrInvitePending)
+		return fmt.Errorf("wechat invite: not in the member list yet: %s (WeChat accepted the request; the group needs its owner's approval): %w", strings.Join(missing, ", "), bot.ErrInviteAwaitsApproval)
 	}
 	return nil
 }

@@ -227,6 +227,9 @@ type pending struct {
 	// Card: the platform sent an invitation card the person must accept
 	// (bot.ErrInvitePending).
 	Card bool `json:"card,omitempty"`
+	// Approval: the group's owner must approve the invitation
+	// (bot.ErrInviteAwaitsApproval).
+	Approval bool `json:"approval,omitempty"`
 }
 
 func pendingKey(u bot.UserID, g bot.GroupID) string { return "inv/" + string(u) + "/" + string(g) }
@@ -326,6 +329,8 @@ func (p *Plugin) request(ctx context.Context, cfg *Config, k Keyword, u bot.User
 		case pd.Task != "":
 			// An organiser adds them by hand: nothing to look for.
 			p.reply(ctx, u, "inviter.by_hand_open", map[string]string{"group": pd.GroupName})
+		case pd.Approval:
+			p.reply(ctx, u, "inviter.approval_open", map[string]string{"group": pd.GroupName})
 		case pd.Card:
 			// A new card only once this one expires: say when.
 			left := (pd.At.Add(cfg.VerifyWithin.D()).Sub(now) + time.Minute - 1).Truncate(time.Minute)
@@ -418,15 +423,22 @@ func (p *Plugin) request(ctx context.Context, cfg *Config, k Keyword, u bot.User
 // it stays open until they appear or it expires.
 func (p *Plugin) invite(ctx context.Context, inv bot.Inviter, pd pending) {
 	err := inv.Invite(ctx, pd.Group, pd.User)
-	card := errors.Is(err, bot.ErrInvitePending)
-	if err != nil && !card {
+	pending := errors.Is(err, bot.ErrInvitePending)
+	if err != nil && !pending {
 		p.failed(ctx, pd, err)
 		return
 	}
+	approval := errors.Is(err, bot.ErrInviteAwaitsApproval)
+	card := pending && !approval
 	key, how := "inviter.invited", "invited"
-	if card {
+	switch {
+	case approval:
+		key, how = "inviter.approval", "asked the group owner to approve"
+	case card:
 		key, how = "inviter.card", "sent an invitation card to"
-		if err := p.markCard(ctx, pd); err != nil {
+	}
+	if pending {
+		if err := p.markPending(ctx, pd, approval); err != nil {
 			p.env.Log.Error("invitation record not updated", "err", err)
 		}
 	}
@@ -434,7 +446,8 @@ func (p *Plugin) invite(ctx context.Context, inv bot.Inviter, pd pending) {
 	p.reply(ctx, pd.User, key, map[string]string{"group": pd.GroupName, "within": bot.FormatDuration(p.cfg().VerifyWithin.D(), lang)})
 	if _, err := p.env.Audit(ctx, bot.AuditEntry{Group: pd.Group, Action: "inviter.invite",
 		Detail: fmt.Sprintf("%s %s for keyword %q; waiting for them to appear in the group", how, bot.ActorName(pd.User, pd.Name), pd.Keyword),
-		Data:   map[string]string{"user": string(pd.User), "keyword": pd.Keyword, "card": strconv.FormatBool(card)}}); err != nil {
+		Data: map[string]string{"user": string(pd.User), "keyword": pd.Keyword, "card": strconv.FormatBool(card),
+			"approval": strconv.FormatBool(approval)}}); err != nil {
 		p.env.Log.Error("invitation not audited", "err", err)
 	}
 }
@@ -454,9 +467,10 @@ func (p *Plugin) failed(ctx context.Context, pd pending, cause error) {
 	}
 }
 
-// markCard notes on the open invitation that it went out as a card. The
-// record is left alone if the person joined meanwhile.
-func (p *Plugin) markCard(ctx context.Context, pd pending) error {
+// markPending notes on the open invitation that it went out as a card, or
+// waits for the owner's approval. The record is left alone if the person
+// joined meanwhile.
+func (p *Plugin) markPending(ctx context.Context, pd pending, approval bool) error {
 	return p.env.KV.Update(ctx, pendingKey(pd.User, pd.Group), func(old []byte) ([]byte, error) {
 		if old == nil {
 			return nil, nil
@@ -465,7 +479,7 @@ func (p *Plugin) markCard(ctx context.Context, pd pending) error {
 		if err := json.Unmarshal(old, &cur); err != nil {
 			return old, nil
 		}
-		cur.Card = true
+		cur.Card, cur.Approval = !approval, approval
 		return json.Marshal(cur)
 	})
 }

@@ -2,6 +2,7 @@ package inviter_test
 
 import (
 	"context"
+	"fmt"
 	"encoding/json"
 	"log/slog"
 	"strings"
@@ -257,6 +258,31 @@ func TestInvitationCard(t *testing.T) {
 	var got []string
 	for _, e := range es {
 		got = append(got, e.Action+" "+e.Data["card"])
+	}
+	if strings.Join(got, ",") != "inviter.invite true,inviter.joined " {
+		t.Errorf("audit: %v", got)
+	}
+}
+
+// TestInvitationAwaitsApproval: a small group whose owner must approve
+// invitations (bot.ErrInviteAwaitsApproval) gets no talk of a card: the
+// person is told the owner decides, and asking again says so too.
+func TestInvitationAwaitsApproval(t *testing.T) {
+	h := bottest.New(t, bottest.Options{Plugins: plugins, Config: config})
+	h.Sim.AddFriend("erin", "")
+	h.Sim.FailNext("invite", fmt.Errorf("sim: %w", bot.ErrInviteAwaitsApproval))
+	out := h.Do("dm erin: 进群")
+	if !strings.Contains(out, "DM:erin: 已申请把你拉进「技术交流群」，这个群需要群主确认，确认后你就在群里了（1天内有效）。") || strings.Contains(out, "卡片") {
+		t.Errorf("approval reply:\n%s", out)
+	}
+	if out := h.Do("dm erin: 进群"); !strings.Contains(out, "DM:erin: 已经申请把你拉进「技术交流群」了，正在等群主确认") {
+		t.Errorf("second request while approval is pending:\n%s", out)
+	}
+	h.Do("+erin@技术交流群 by 王老师")
+	es, _ := h.Store.AuditEntries(context.Background(), bot.AuditFilter{Action: "inviter."})
+	var got []string
+	for _, e := range es {
+		got = append(got, e.Action+" "+e.Data["approval"])
 	}
 	if strings.Join(got, ",") != "inviter.invite true,inviter.joined " {
 		t.Errorf("audit: %v", got)
