@@ -121,7 +121,7 @@ func (rt *Runtime) PendingConfirmations(ctx context.Context) ([]Confirmation, er
 			rt.log.Warn("confirmation record unreadable", "key", key, "err", err)
 			return nil
 		}
-		if !c.Used && now.Before(c.Expires) {
+		if !c.Used && now.Before(c.Expires) && !rt.confirmationStale(ctx, c) {
 			out = append(out, c)
 		}
 		return nil
@@ -200,6 +200,15 @@ func (rt *Runtime) confirmCommand() *Command {
 				return err
 			}
 			failpoint.Inject("confirm.used")
+			if rt.confirmationStale(ctx, c) {
+				if err := rt.markApplied(ctx, c.Code); err != nil {
+					return err
+				}
+				_, _ = rt.Audit(ctx, AuditEntry{Group: c.Group, Actor: by, Action: "confirm.stale", Detail: c.Action + ": the request no longer applies",
+					Data: map[string]string{"kind": c.Kind, "code_sha256": codeHash(c.Code)}})
+				call.Reply(ctx, rt.text("", call.Lang, "confirm.stale", map[string]string{"action": c.Action}))
+				return nil
+			}
 			if _, err := rt.Audit(ctx, AuditEntry{Group: c.Group, Actor: by, Action: "confirm.used", Detail: c.Action, Data: map[string]string{"kind": c.Kind, "code_sha256": codeHash(c.Code)}}); err != nil {
 				return err
 			}
@@ -207,6 +216,24 @@ func (rt *Runtime) confirmCommand() *Command {
 			return rt.applyConfirmation(ctx, c, call)
 		},
 	}
+}
+
+// confirmationStale reports whether the request behind c no longer
+// applies: its held timer is gone, or its owner says so.
+func (rt *Runtime) confirmationStale(ctx context.Context, c Confirmation) bool {
+	if c.Kind == confirmKindTimer && c.Owner == "" {
+		return !rt.sched.isHeld(string(c.Payload))
+	}
+	ch, ok := rt.byName[c.Owner].(ConfirmChecker)
+	if !ok {
+		return false
+	}
+	stale := false
+	_ = rt.safely(ctx, "confirm_check", c.Owner, func() error {
+		stale = ch.ConfirmationStale(ctx, c)
+		return nil
+	})
+	return stale
 }
 
 // applyConfirmation carries out a confirmed action and records that it

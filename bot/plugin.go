@@ -50,6 +50,14 @@ type Confirmer interface {
 	Confirmed(ctx context.Context, c Confirmation, by *Call) error
 }
 
+// ConfirmChecker is a Confirmer that can tell when a request it issued no
+// longer applies (it was canceled, or overtaken by events). A stale code
+// is refused with that explanation instead of "confirmed", and is not
+// listed among the pending confirmations.
+type ConfirmChecker interface {
+	ConfirmationStale(ctx context.Context, c Confirmation) bool
+}
+
 // TaskWatcher plugins hear when one of their operator tasks was verified
 // by an observed event (or expired).
 type TaskWatcher interface {

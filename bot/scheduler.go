@@ -175,6 +175,14 @@ func (s *Scheduler) missed(ctx context.Context, rec TimerRecord) error {
 	}
 }
 
+// isHeld reports whether timer id exists and waits for a confirmation.
+func (s *Scheduler) isHeld(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at, ok := s.timers[id]
+	return ok && at.rec.Held
+}
+
 // releaseHeld fires a held timer after an operator confirmed it.
 func (s *Scheduler) releaseHeld(ctx context.Context, id string) error {
 	s.mu.Lock()

@@ -87,6 +87,7 @@ var runtimeTexts = Catalog{
 	"confirm.ok":            {ZH: "已确认：{action}", EN: "Confirmed: {action}"},
 	"confirm.resumed":       {ZH: "机器人在执行你确认的操作时中断了，重启后已接着完成：{action}", EN: "The bot stopped while carrying out what you confirmed; after restarting it finished it: {action}"},
 	"confirm.resume_failed": {ZH: "机器人在执行你确认的操作时中断了，重启后仍未能完成：{action}（{err}）。如仍需要，请重新发起。", EN: "The bot stopped while carrying out what you confirmed and could not finish it after restarting: {action} ({err}). Start it again if it is still needed."},
+	"confirm.stale":         {ZH: "这个验证码对应的请求已取消或已不再适用，没有执行任何操作：{action}", EN: "The request behind that code was canceled or no longer applies; nothing was done: {action}"},
 	"confirm.bad":           {ZH: "验证码无效、已使用或已过期。", EN: "That code is invalid, already used or expired."},
 	"task.new":              {ZH: "【待办 {id}】{title}\n{steps}", EN: "[Task {id}] {title}\n{steps}"},
 	"task.verified":         {ZH: "【待办 {id} 已核实完成】{title}", EN: "[Task {id} verified] {title}"},

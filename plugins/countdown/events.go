@@ -306,6 +306,32 @@ func (p *Plugin) TaskClosed(ctx context.Context, t bot.Task) error {
 
 // Confirmed implements bot.Confirmer: an operator typed the code of a
 // start, resume or retry request.
+// ConfirmationStale implements bot.ConfirmChecker: a code for a countdown
+// that was canceled or replaced, or for a step the lifecycle has moved
+// past, no longer applies. The conditions are Confirmed's guards.
+func (p *Plugin) ConfirmationStale(ctx context.Context, c bot.Confirmation) bool {
+	var pl confirmPayload
+	if err := json.Unmarshal(c.Payload, &pl); err != nil {
+		return false // Confirmed reports the bad payload
+	}
+	lc, err := p.load(ctx, pl.Group)
+	if err != nil {
+		return false
+	}
+	if lc == nil || lc.ID != pl.ID {
+		return true
+	}
+	switch c.Kind {
+	case "start":
+		return lc.State != StateConfirming
+	case "resume":
+		return !lc.Hold
+	case "retry":
+		return lc.State != StateHalted
+	}
+	return false
+}
+
 func (p *Plugin) Confirmed(ctx context.Context, c bot.Confirmation, call *bot.Call) error {
 	var pl confirmPayload
 	if err := json.Unmarshal(c.Payload, &pl); err != nil {
