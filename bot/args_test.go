@@ -135,6 +135,14 @@ func TestParseArgs(t *testing.T) {
 	if v, err := parseArgs(choice, []string{"ＯＮ"}); err != nil || v.String("state") != "on" {
 		t.Errorf("choice folding: %v %v", v, err)
 	}
+	for in, want := range map[string]string{"开": "on", "开启": "on", "关": "off", "关闭": "off"} {
+		if v, err := parseArgs(choice, []string{in}); err != nil || v.String("state") != want {
+			t.Errorf("choice synonym %q: %v %v, want %s", in, v, err, want)
+		}
+	}
+	if _, err := parseArgs([]Arg{{Name: "x", Kind: ArgString, Choices: []string{"a", "b"}}}, []string{"开"}); !errors.Is(err, ErrUsage) {
+		t.Errorf("a synonym of a choice the command does not have was accepted: %v", err)
+	}
 	if _, err := parseArgs(choice, []string{"maybe"}); !errors.Is(err, ErrUsage) {
 		t.Errorf("bad choice: err = %v", err)
 	}

@@ -84,7 +84,7 @@ func (rt *Runtime) adminCommand() *Command {
 func (rt *Runtime) safemodeCommand() *Command {
 	return &Command{
 		Name: "safemode", Aliases: []string{"安全模式"},
-		Args:  []Arg{{Name: "state", Kind: ArgString, Choices: []string{"on", "off"}}},
+		Args:  []Arg{{Name: "state", Label: Text{ZH: "开|关", EN: "on|off"}, Kind: ArgString, Choices: []string{"on", "off"}}},
 		Help:  Text{ZH: "开/关安全模式（暂停所有发送）", EN: "Hold (on) or release (off) all sending"},
 		Perm:  RoleOperator,
 		Scope: ScopeBoth,

@@ -111,7 +111,7 @@ func (c *Command) Usage(prefix string, lang Lang, parents ...*Command) string {
 		if label == "" {
 			label = a.Name
 		}
-		if len(a.Choices) > 0 {
+		if len(a.Choices) > 0 && a.Label.In(lang) == "" {
 			label = strings.Join(a.Choices, "|")
 		}
 		if a.Kind == ArgRest {
@@ -213,15 +213,24 @@ func convertArg(a Arg, tok string) (any, error) {
 	default:
 		if len(a.Choices) > 0 {
 			w := strings.ToLower(FoldWidth(tok))
-			for _, c := range a.Choices {
-				if strings.ToLower(c) == w {
-					return c, nil
+			for _, want := range []string{w, choiceSynonyms[w]} {
+				for _, c := range a.Choices {
+					if strings.ToLower(c) == want {
+						return c, nil
+					}
 				}
 			}
 			return nil, usagef("“%s”不是可选值（%s）", "%q is not one of %s", tok, strings.Join(a.Choices, ", "))
 		}
 		return tok, nil
 	}
+}
+
+// choiceSynonyms are the Chinese words accepted for the English choices
+// they stand for, so that /安全模式 开 works like /safemode on.
+var choiceSynonyms = map[string]string{
+	"开": "on", "开启": "on", "打开": "on", "关": "off", "关闭": "off",
+	"是": "yes", "否": "no",
 }
 
 // String returns a string argument, or "" when absent.

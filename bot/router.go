@@ -250,6 +250,23 @@ func (rt *Runtime) dispatchCommand(ctx context.Context, ev *Event) bool {
 			}
 		}
 		if sub == nil {
+			if len(cmd.Args) == 0 && cmd.Run != nil {
+				// Nothing but subcommands takes words here: say so rather
+				// than "extra argument".
+				var zh, en []string
+				for _, s := range cmd.Subcommands {
+					en = append(en, s.Name)
+					if len(s.Aliases) > 0 {
+						zh = append(zh, s.Aliases[0])
+					} else {
+						zh = append(zh, s.Name)
+					}
+				}
+				call.Reply(ctx, rt.usageReply(call, &UsageError{Detail: Text{
+					ZH: fmt.Sprintf("“%s”不是可用的子命令（%s）", toks[0], strings.Join(zh, "|")),
+					EN: fmt.Sprintf("%q is not a subcommand (%s)", toks[0], strings.Join(en, "|"))}}))
+				return true
+			}
 			break
 		}
 		call.Parents = append(call.Parents, cmd)
@@ -383,8 +400,12 @@ func (rt *Runtime) helpCommand() *Command {
 			dm := c.InDM()
 			if name := c.Args.String("command"); name != "" {
 				cmd := rt.router.lookup(strings.TrimLeft(FoldWidth(name), strings.Join(rt.Config().CommandPrefixes, "")))
-				if cmd == nil || c.Role < cmd.Perm {
+				if cmd == nil {
 					c.Reply(ctx, rt.text("", c.Lang, "help.unknown", map[string]string{"name": name}))
+					return nil
+				}
+				if c.Role < cmd.Perm {
+					c.Reply(ctx, rt.text("", c.Lang, "router.denied", map[string]string{"command": c.Prefix + cmd.Name, "role": cmd.Perm.Name(c.Lang)}))
 					return nil
 				}
 				var b strings.Builder
