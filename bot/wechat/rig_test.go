@@ -93,6 +93,7 @@ type rigOptions struct {
 	// scan scans each QR code once the client polls it (a 408 was seen).
 	noScan bool
 	tune   func(*wechat.Options)
+	clock  bot.Clock // the runtime's; nil is the wall clock
 }
 
 func newServer(t *testing.T, o fakewx.Options) *fakewx.Server {
@@ -161,7 +162,7 @@ func start(t *testing.T, o rigOptions) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.rt, err = bot.New(bot.Options{Config: cfg, Store: r.db, Platform: r.p, Plugins: []bot.Plugin{r.cap}, Logger: log})
+	r.rt, err = bot.New(bot.Options{Config: cfg, Store: r.db, Platform: r.p, Plugins: []bot.Plugin{r.cap}, Logger: log, Clock: o.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
