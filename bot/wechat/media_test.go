@@ -150,7 +150,9 @@ func TestGroupMediaIsDownloaded(t *testing.T) {
 	}
 	checkMediaFile(t, r.dir, tech, ev.Message.MediaPath, video)
 
-	dm := r.waitEvent("DM picture", func(ev bot.Event) bool { return ev.Kind == bot.EventMessage && ev.Group == "" && ev.Text() == "[图片]" })
+	dm := r.waitEvent("DM picture", func(ev bot.Event) bool {
+		return ev.Kind == bot.EventMessage && ev.Group == "" && ev.Text() == "[图片]"
+	})
 	if dm.Message.MediaPath != "" {
 		t.Errorf("a DM picture was downloaded to %s", dm.Message.MediaPath)
 	}
