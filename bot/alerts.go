@@ -32,8 +32,8 @@ type Alert struct {
 	Group GroupID
 	Text  string
 	Data  map[string]string
-	// Key de-duplicates: alerts with the same non-empty Key within 30
-	// minutes are sent once.
+	// Key de-duplicates: alerts with the same non-empty Key within
+	// alerts.repeat_after (default 30 minutes) are sent once.
 	Key string
 }
 
@@ -65,7 +65,7 @@ func (rt *Runtime) Alert(ctx context.Context, a Alert) {
 	now := rt.clock.Now()
 	if a.Key != "" {
 		al.mu.Lock()
-		if last, ok := al.seen[a.Key]; ok && now.Sub(last) < 30*time.Minute {
+		if last, ok := al.seen[a.Key]; ok && now.Sub(last) < rt.Config().Alerts.RepeatAfter.D() {
 			al.mu.Unlock()
 			return
 		}

@@ -121,6 +121,9 @@ type AlertsConfig struct {
 	WebhookFormat string `yaml:"webhook_format"`
 	// WebhookAlways also posts alerts while operators can be DMed.
 	WebhookAlways bool `yaml:"webhook_always"`
+	// RepeatAfter is how long the same alert (the same spam wave, the same
+	// lost group) stays quiet after it was raised.
+	RepeatAfter Duration `yaml:"repeat_after"`
 }
 
 // GroupEntry selects groups by exact name or glob pattern and overrides
@@ -183,7 +186,7 @@ func DefaultConfig() *Config {
 		Scheduler:       SchedulerConfig{MissedGrace: Duration(2 * time.Minute)},
 		Confirm:         ConfirmConfig{TTL: Duration(30 * time.Minute)},
 		Tasks:           TasksConfig{Expire: Duration(7 * 24 * time.Hour), RemindAfter: Duration(24 * time.Hour)},
-		Alerts:          AlertsConfig{WebhookFormat: "json"},
+		Alerts:          AlertsConfig{WebhookFormat: "json", RepeatAfter: Duration(30 * time.Minute)},
 	}
 }
 
@@ -539,6 +542,9 @@ func (c *Config) validate(plugins []Plugin) error {
 	case "json", "wecom", "dingtalk", "feishu":
 	default:
 		return c.errAt("alerts.webhook_format", fmt.Sprintf("%q is not json, wecom, dingtalk or feishu", c.Alerts.WebhookFormat))
+	}
+	if c.Alerts.RepeatAfter < Duration(time.Minute) {
+		return c.errAt("alerts.repeat_after", "must be at least 1m")
 	}
 	if u := c.Alerts.WebhookURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
 		return c.errAt("alerts.webhook_url", "must be an http:// or https:// URL")

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/qunguan/qunguan/internal/failpoint"
 )
 
 const (
@@ -44,6 +46,14 @@ type Confirmation struct {
 	Used    bool
 	UsedBy  string
 	UsedAt  time.Time
+	// UsedByID and UsedByName are who typed the code, so that an action
+	// interrupted by a crash can be finished and reported to them.
+	UsedByID   UserID `json:",omitempty"`
+	UsedByName string `json:",omitempty"`
+	// Applied is set once the confirmed action was carried out (or found
+	// to be no longer possible). A code used but not applied was
+	// interrupted: the runtime finishes it at the next start.
+	Applied bool `json:",omitempty"`
 }
 
 // ErrBadCode is returned for unknown, used or expired confirmation codes.
@@ -134,7 +144,7 @@ func orDefault(s, def string) string {
 }
 
 // useCode marks a code used, exactly once, and returns it.
-func (rt *Runtime) useCode(ctx context.Context, code, by string) (Confirmation, error) {
+func (rt *Runtime) useCode(ctx context.Context, code, by string, byID UserID, byName string) (Confirmation, error) {
 	code = strings.TrimSpace(FoldWidth(code))
 	now := rt.clock.Now()
 	var c Confirmation
@@ -151,7 +161,7 @@ func (rt *Runtime) useCode(ctx context.Context, code, by string) (Confirmation, 
 			bad = true
 			return old, nil
 		}
-		c.Used, c.UsedBy, c.UsedAt = true, by, now
+		c.Used, c.UsedBy, c.UsedAt, c.UsedByID, c.UsedByName = true, by, now, byID, byName
 		return json.Marshal(c)
 	})
 	if err != nil {
@@ -176,7 +186,11 @@ func (rt *Runtime) confirmCommand() *Command {
 			if call.Event.FromSelf {
 				by = "owner"
 			}
-			c, err := rt.useCode(ctx, call.Args.String("code"), by)
+			who := call.Asker()
+			if call.Event.FromSelf {
+				who = SelfID
+			}
+			c, err := rt.useCode(ctx, call.Args.String("code"), by, who, call.AskerName())
 			if errors.Is(err, ErrBadCode) {
 				_, _ = rt.Audit(ctx, AuditEntry{Actor: by, Action: "confirm.refused", Detail: "invalid, used or expired code", Data: map[string]string{"code_sha256": codeHash(call.Args.String("code"))}})
 				call.Reply(ctx, rt.text("", call.Lang, "confirm.bad", nil))
@@ -185,19 +199,86 @@ func (rt *Runtime) confirmCommand() *Command {
 			if err != nil {
 				return err
 			}
+			failpoint.Inject("confirm.used")
 			if _, err := rt.Audit(ctx, AuditEntry{Group: c.Group, Actor: by, Action: "confirm.used", Detail: c.Action, Data: map[string]string{"kind": c.Kind, "code_sha256": codeHash(c.Code)}}); err != nil {
 				return err
 			}
 			call.Reply(ctx, rt.text("", call.Lang, "confirm.ok", map[string]string{"action": c.Action}))
-			if c.Kind == confirmKindTimer && c.Owner == "" {
-				return rt.sched.releaseHeld(ctx, string(c.Payload))
-			}
-			p, ok := rt.byName[c.Owner].(Confirmer)
-			if !ok {
-				return fmt.Errorf("confirmation owner %q cannot confirm", c.Owner)
-			}
-			return rt.safely(ctx, "confirm", c.Owner, func() error { return p.Confirmed(ctx, c, call) })
+			return rt.applyConfirmation(ctx, c, call)
 		},
+	}
+}
+
+// applyConfirmation carries out a confirmed action and records that it
+// did, so that a restart does not carry it out again.
+func (rt *Runtime) applyConfirmation(ctx context.Context, c Confirmation, call *Call) error {
+	var err error
+	if c.Kind == confirmKindTimer && c.Owner == "" {
+		err = rt.sched.releaseHeld(ctx, string(c.Payload))
+	} else if p, ok := rt.byName[c.Owner].(Confirmer); !ok {
+		err = fmt.Errorf("confirmation owner %q cannot confirm", c.Owner)
+	} else {
+		err = rt.safely(ctx, "confirm", c.Owner, func() error { return p.Confirmed(ctx, c, call) })
+	}
+	if merr := rt.markApplied(ctx, c.Code); merr != nil && err == nil {
+		err = merr
+	}
+	return err
+}
+
+func (rt *Runtime) markApplied(ctx context.Context, code string) error {
+	return rt.store.KV(runtimeNS).Update(ctx, "confirm/"+code, func(old []byte) ([]byte, error) {
+		var c Confirmation
+		if old == nil || json.Unmarshal(old, &c) != nil {
+			return old, nil
+		}
+		c.Applied = true
+		return json.Marshal(c)
+	})
+}
+
+// resumeConfirmations finishes actions whose code was used but which the
+// bot did not carry out because it stopped in between (a crash, a kill).
+// The owners' Confirmed methods check their own state, so one that had in
+// fact been carried out does nothing the second time. The person who
+// confirmed is told, in one message, instead of the command's replies.
+func (rt *Runtime) resumeConfirmations(ctx context.Context) {
+	cutoff := rt.clock.Now().Add(-24 * time.Hour)
+	var todo []Confirmation
+	err := rt.store.KV(runtimeNS).Scan(ctx, "confirm/", func(key string, val []byte) error {
+		var c Confirmation
+		if json.Unmarshal(val, &c) == nil && c.Used && !c.Applied && c.UsedAt.After(cutoff) {
+			todo = append(todo, c)
+		}
+		return nil
+	})
+	if err != nil {
+		rt.log.Error("confirmations not read", "err", err)
+		return
+	}
+	sort.Slice(todo, func(i, j int) bool { return todo[i].UsedAt.Before(todo[j].UsedAt) })
+	lang := rt.Config().Language
+	for _, c := range todo {
+		cmd := rt.router.lookup("confirm")
+		call := &Call{rt: rt, Cmd: cmd, Lang: lang, Role: RoleOperator, Group: c.Group, quiet: true,
+			Event: &Event{Kind: EventMessage, Sender: c.UsedByID, SenderName: c.UsedByName, FromSelf: c.UsedByID == SelfID, Time: c.UsedAt}}
+		if g, ok := rt.GroupRecord(c.Group); ok {
+			call.GroupName = g.Name
+		}
+		err := rt.applyConfirmation(ctx, c, call)
+		detail, key, short := c.Action, "confirm.resumed", ""
+		if err != nil {
+			detail, key, short = c.Action+": "+err.Error(), "confirm.resume_failed", ShortError(err, 120)
+			rt.log.Warn("interrupted confirmation not finished", "kind", c.Kind, "err", err)
+		}
+		_, _ = rt.Audit(ctx, AuditEntry{Group: c.Group, Actor: "runtime", Action: key, Detail: detail,
+			Data: map[string]string{"kind": c.Kind, "code_sha256": codeHash(c.Code), "used_by": c.UsedBy}})
+		text := rt.text("", lang, key, map[string]string{"action": c.Action, "err": short})
+		if c.UsedByID != "" {
+			rt.Send(ctx, ToUser(c.UsedByID), text, PrioReply)
+		} else {
+			rt.NotifyOperators(ctx, text, PrioReply)
+		}
 	}
 }
 

@@ -166,5 +166,11 @@ func (e *Env) ResolveMember(ctx context.Context, g GroupID, query string, asker 
 	return e.rt.ResolveMember(ctx, g, query, asker, lang)
 }
 
+// ResolveFormerMember is ResolveMember that falls back to people who have
+// left g when no present member matches (for reviewing their record).
+func (e *Env) ResolveFormerMember(ctx context.Context, g GroupID, query string, asker UserID, lang Lang) (MemberRecord, string) {
+	return e.rt.ResolveFormerMember(ctx, g, query, asker, lang)
+}
+
 // Now returns the clock's time.
 func (e *Env) Now() time.Time { return e.rt.clock.Now() }

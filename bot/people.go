@@ -232,6 +232,18 @@ func (rt *Runtime) ResolveGroup(ctx context.Context, query string, lang Lang, as
 // nickname, then by prefix, or by "#N" from the last list shown to asker.
 // Several matches give a numbered list with ids beside names.
 func (rt *Runtime) ResolveMember(ctx context.Context, g GroupID, query string, asker UserID, lang Lang) (MemberRecord, string) {
+	return rt.resolveMember(ctx, g, query, asker, lang, false)
+}
+
+// ResolveFormerMember is ResolveMember that, when no present member
+// matches, also looks among the people who have left g: an admin reviewing
+// or undoing the record of a spammer who left must still be able to name
+// them. Former members are marked as such in a choice list.
+func (rt *Runtime) ResolveFormerMember(ctx context.Context, g GroupID, query string, asker UserID, lang Lang) (MemberRecord, string) {
+	return rt.resolveMember(ctx, g, query, asker, lang, true)
+}
+
+func (rt *Runtime) resolveMember(ctx context.Context, g GroupID, query string, asker UserID, lang Lang, former bool) (MemberRecord, string) {
 	query = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(query, "@"), "＠"))
 	ms, err := rt.store.Members(ctx, g)
 	if err != nil {
@@ -247,21 +259,33 @@ func (rt *Runtime) ResolveMember(ctx context.Context, g GroupID, query string, a
 		}
 	}
 	q := normName(query)
-	var exact, prefix []MemberRecord
-	for _, m := range ms {
-		if !m.Present {
-			continue
+	match := func(present bool) (MemberRecord, [][]MemberRecord, bool) {
+		var exact, prefix []MemberRecord
+		for _, m := range ms {
+			if m.Present != present {
+				continue
+			}
+			switch {
+			case string(m.User) == query || ShortID(string(m.User)) == query:
+				return m, nil, true
+			case normName(m.Card) == q || normName(m.Nick) == q:
+				exact = append(exact, m)
+			case q != "" && (strings.HasPrefix(normName(m.Card), q) || strings.HasPrefix(normName(m.Nick), q)):
+				prefix = append(prefix, m)
+			}
 		}
-		switch {
-		case string(m.User) == query || ShortID(string(m.User)) == query:
+		return MemberRecord{}, [][]MemberRecord{exact, prefix}, false
+	}
+	m, tiers, ok := match(true)
+	if ok {
+		return m, ""
+	}
+	if former && len(tiers[0])+len(tiers[1]) == 0 {
+		if m, tiers, ok = match(false); ok {
 			return m, ""
-		case normName(m.Card) == q || normName(m.Nick) == q:
-			exact = append(exact, m)
-		case q != "" && (strings.HasPrefix(normName(m.Card), q) || strings.HasPrefix(normName(m.Nick), q)):
-			prefix = append(prefix, m)
 		}
 	}
-	for _, cands := range [][]MemberRecord{exact, prefix} {
+	for _, cands := range tiers {
 		switch len(cands) {
 		case 0:
 			continue
@@ -272,7 +296,11 @@ func (rt *Runtime) ResolveMember(ctx context.Context, g GroupID, query string, a
 		var b strings.Builder
 		var ids []string
 		for i, m := range cands {
-			fmt.Fprintf(&b, "#%d %s（昵称 %s，%s）\n", i+1, m.DisplayName(), m.Nick, m.User)
+			left := ""
+			if !m.Present {
+				left = rt.text("", lang, "member.left_mark", nil)
+			}
+			fmt.Fprintf(&b, "#%d %s%s\n", i+1, m.DisplayName(), rt.text("", lang, "member.choice", map[string]string{"nick": m.Nick, "id": string(m.User), "left": left}))
 			ids = append(ids, string(m.User))
 		}
 		rt.rememberChoices(key, ids)

@@ -31,6 +31,9 @@ type Call struct {
 
 	rt      *Runtime
 	replied bool
+	// quiet drops replies: a call the runtime replays after a restart,
+	// whose outcome it reports itself.
+	quiet bool
 }
 
 // Asker is the person who typed the command.
@@ -57,12 +60,18 @@ func (c *Call) ReplyTarget() Target {
 // Reply sends text to where the command came from, at reply priority.
 func (c *Call) Reply(ctx context.Context, text string) {
 	c.replied = true
+	if c.quiet {
+		return
+	}
 	c.rt.Send(ctx, c.ReplyTarget(), text, PrioReply)
 }
 
 // ReplyDM sends text to the asker privately.
 func (c *Call) ReplyDM(ctx context.Context, text string) {
 	c.replied = true
+	if c.quiet {
+		return
+	}
 	t := ToUser(c.Event.Sender)
 	if c.Event.FromSelf {
 		t = ToUser(SelfID)

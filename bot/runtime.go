@@ -216,6 +216,7 @@ func (rt *Runtime) Start(ctx context.Context) error {
 	if err := rt.sched.start(ctx); err != nil {
 		return err
 	}
+	rt.resumeConfirmations(ctx)
 	return rt.startHousekeeping()
 }
 

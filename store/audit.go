@@ -12,6 +12,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -196,8 +197,13 @@ func short(h string) string {
 	return h
 }
 
+// auditClockSlack is how far out of clock order two audit entries may be
+// for a Since query to still find the later-written, earlier-dated one.
+const auditClockSlack = 24 * time.Hour
+
 // AuditEntries returns the entries matching f, oldest first; with f.Limit
-// only the newest Limit of them.
+// only the newest Limit of them. A Since query reads back from the newest
+// entry only as far as a day before Since.
 func (db *DB) AuditEntries(ctx context.Context, f bot.AuditFilter) ([]bot.AuditEntry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -218,6 +224,13 @@ func (db *DB) AuditEntries(ctx context.Context, f bot.AuditFilter) ([]bot.AuditE
 				continue
 			}
 			if !f.Since.IsZero() && e.Time.Before(f.Since) {
+				// Entries are appended in clock order, so walking back
+				// from the newest, one a day older than Since means the
+				// rest are older still. The day's slack covers a clock
+				// stepped back (NTP, a VM resumed) between two entries.
+				if e.Time.Before(f.Since.Add(-auditClockSlack)) {
+					break
+				}
 				continue
 			}
 			out = append(out, e)

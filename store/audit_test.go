@@ -232,3 +232,36 @@ func TestAuditEntriesFilter(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditSinceToleratesAClockSteppedBack: a Since query stops reading at
+// entries a day older than Since, but finds an entry written after a
+// clock step back of less than a day.
+func TestAuditSinceToleratesAClockSteppedBack(t *testing.T) {
+	db, c := newTestDB(t)
+	ctx := context.Background()
+	add := func(at time.Time, action string) {
+		c.Advance(at.Sub(c.Now()))
+		if _, err := db.AppendAudit(ctx, bot.AuditEntry{Actor: "system", Action: action}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 100 { // a long history before the window
+		add(t0.Add(time.Duration(i)*time.Minute), "old")
+	}
+	add(t0.Add(72*time.Hour), "in window")
+	add(t0.Add(70*time.Hour), "clock stepped back 2h, still in window")
+	add(t0.Add(60*time.Hour), "clock stepped back 12h, before the window")
+	add(t0.Add(73*time.Hour), "newest")
+	es, err := db.AuditEntries(ctx, bot.AuditFilter{Since: t0.Add(69 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range es {
+		got = append(got, e.Action)
+	}
+	want := []string{"in window", "clock stepped back 2h, still in window", "newest"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

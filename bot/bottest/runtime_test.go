@@ -11,6 +11,7 @@ import (
 
 	"github.com/qunguan/qunguan/bot"
 	"github.com/qunguan/qunguan/bot/bottest"
+	"github.com/qunguan/qunguan/internal/failpoint"
 )
 
 // probe is a test plugin: it records events, panics on request and owns timers.
@@ -200,6 +201,46 @@ func TestMissedDestructiveTimerWaitsForConfirmation(t *testing.T) {
 	h.Advance(time.Hour)
 	if contains(h.Texts(), "fired destroy") {
 		t.Error("destructive timer ran again after restart")
+	}
+}
+
+// TestInterruptedConfirmationIsFinishedAtStart: a code accepted by a bot
+// that stopped before acting on it (here a panic at the point where a real
+// crash would hit) is not lost: the next start finishes the action once and
+// tells the operator, and later starts do not repeat it.
+func TestInterruptedConfirmationIsFinishedAtStart(t *testing.T) {
+	h, _ := newProbeHarness(t, bottest.Options{})
+	h.Do("王老师@技术交流群: /destroy 1d")
+	h.StopBot()
+	h.Advance(2 * 24 * time.Hour)
+	h.StartBot()
+	var code string
+	for _, s := range h.Texts() {
+		if i := strings.Index(s, "/confirm "); strings.HasPrefix(s, "DM:王老师:") && i >= 0 {
+			code = s[i+len("/confirm ") : i+len("/confirm ")+6]
+		}
+	}
+	if code == "" {
+		t.Fatal("operator was not asked to confirm")
+	}
+	unset := failpoint.Set("confirm.used", func() { panic("power cut") })
+	out := h.Do("dm 王老师: /confirm " + code)
+	unset()
+	if strings.Contains(out, "fired destroy") {
+		t.Fatalf("the interrupted action ran anyway:\n%s", out)
+	}
+	h.Restart()
+	txt := h.Texts()
+	if !contains(txt, "技术交流群: fired destroy") || !contains(txt, "DM:王老师: 机器人在执行你确认的操作时中断了，重启后已接着完成") {
+		t.Fatalf("interrupted confirmation not finished at start: %v", txt)
+	}
+	if out := h.Do("dm 王老师: /confirm " + code); !strings.Contains(out, "无效") {
+		t.Errorf("code reused after the restart:\n%s", out)
+	}
+	h.Restart()
+	h.Advance(time.Hour)
+	if txt := h.Texts(); contains(txt, "fired destroy") || contains(txt, "中断") {
+		t.Errorf("finished confirmation replayed on the next start: %v", txt)
 	}
 }
 

@@ -203,22 +203,27 @@ func (o *owner) invite(id bot.GroupID, users []bot.UserID) error {
 	// WeChat refuses the whole call if one of them is a member already.
 	var add []*openwechat.Friend
 	var names []string
+	invited := map[string]bool{}
 	for _, f := range fs {
 		if g.members[f.userName] == nil {
 			add = append(add, &openwechat.Friend{User: &openwechat.User{UserName: f.userName}})
 			names = append(names, f.nick)
+			invited[f.userName] = true
 		}
 	}
 	if len(add) == 0 {
 		return nil
 	}
+	// The member count includes the bot account, as in openwechat's own
+	// Group.AddFriendsIn; it picks the card from cardGroupSize on.
+	size := len(g.members) + 1
 	err = s.bot.Caller.AddFriendIntoChatRoom(s.ctx(), &openwechat.CallerAddFriendIntoChatRoomOptions{
 		BaseRequest: s.req, LoginInfo: s.info, Group: &openwechat.Group{User: &openwechat.User{UserName: g.userName}},
-		GroupLength: len(g.members) + 1, Friends: add})
+		GroupLength: size, Friends: add})
 	if err != nil {
 		return mapErr("invite", err)
 	}
-	evs, err := o.refreshGroup(g, refreshCause{sys: &sysMsg{Kind: sysJoin, ActorSelf: true, Names: names}})
+	evs, err := o.refreshGroup(g, refreshCause{sys: &sysMsg{Kind: sysJoin, ActorSelf: true, Names: names}, invited: invited})
 	o.emit(evs...)
 	if err != nil {
 		return fmt.Errorf("wechat invite: the member list could not be read back: %w", err)
@@ -230,10 +235,20 @@ func (o *owner) invite(id bot.GroupID, users []bot.UserID) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("wechat invite: not in the member list yet: %s (groups of 40 or more get an invitation card, which they must accept): %w", strings.Join(missing, ", "), bot.ErrInvitePending)
+		why := "WeChat accepted the request; the group may need its owner's approval"
+		if size >= cardGroupSize {
+			why = fmt.Sprintf("a group of %d gets an invitation card, which they must accept", size)
+		}
+		return fmt.Errorf("wechat invite: not in the member list yet: %s (%s): %w", strings.Join(missing, ", "), why, bot.ErrInvitePending)
 	}
 	return nil
 }
+
+// cardGroupSize is the member count (the bot included) from which
+// openwechat invites with fun=invitemember, which sends each friend an
+// invitation card to accept, instead of fun=addmember, which adds them
+// (openwechat v1.4.10 Client.AddMemberIntoChatRoom).
+const cardGroupSize = 40
 
 func (o *owner) createGroup(name string, users []bot.UserID) (bot.GroupID, error) {
 	s, err := o.live()

@@ -27,6 +27,11 @@ type refreshCause struct {
 	// by renamed the group, when the read follows a rename.
 	by     bot.UserID
 	byName string
+	// invited are the UserNames the bot account has just invited. When
+	// set, they alone are credited to it: the read follows the bot's own
+	// call, not a join message, so anyone else who appears had joined
+	// unnoticed, and an invitee who got a card is not among the joiners.
+	invited map[string]bool
 }
 
 // refreshLogged is refreshGroup for callers that carry on regardless.
@@ -147,7 +152,8 @@ func (o *owner) refreshGroup(g *groupState, c refreshCause) ([]bot.Event, error)
 // joinEvents reports joiners. When a join message named an inviter and as
 // many people as joined, they all get that inviter, however the names were
 // spelled (a remark shown where the list has a nickname); otherwise only
-// the joiners it names do.
+// the joiners it names do. After the bot's own invitation only the people
+// it invited get it as inviter.
 func (o *owner) joinEvents(g *groupState, joined []*memberState, c refreshCause, now time.Time) []bot.Event {
 	if len(joined) == 0 {
 		return nil
@@ -171,16 +177,22 @@ func (o *owner) joinEvents(g *groupState, joined []*memberState, c refreshCause,
 	for _, n := range c.sys.Names {
 		named[n] = true
 	}
+	credited := func(m *memberState) bool {
+		if c.invited != nil {
+			return c.invited[m.userName]
+		}
+		f := o.friends[m.userName]
+		return named[m.fp.Nick] || named[m.fp.Card] || (f != nil && named[f.remark])
+	}
 	var with, without []*memberState
 	for _, m := range joined {
-		f := o.friends[m.userName]
-		if named[m.fp.Nick] || named[m.fp.Card] || (f != nil && named[f.remark]) {
+		if credited(m) {
 			with = append(with, m)
 		} else {
 			without = append(without, m)
 		}
 	}
-	if len(joined) == len(c.sys.Names) {
+	if c.invited == nil && len(joined) == len(c.sys.Names) {
 		with, without = joined, nil
 	}
 	var evs []bot.Event

@@ -93,7 +93,9 @@ type rigOptions struct {
 	// scan scans each QR code once the client polls it (a 408 was seen).
 	noScan bool
 	tune   func(*wechat.Options)
-	clock  bot.Clock // the runtime's; nil is the wall clock
+	// plugins run besides the capturing one; the config may configure them.
+	plugins []bot.Plugin
+	clock   bot.Clock // the runtime's; nil is the wall clock
 }
 
 func newServer(t *testing.T, o fakewx.Options) *fakewx.Server {
@@ -129,7 +131,7 @@ func start(t *testing.T, o rigOptions) *rig {
 	if cfgText == "" {
 		cfgText = baseConfig
 	}
-	cfg, err := bot.ParseConfig("test.yaml", []byte(cfgText), nil)
+	cfg, err := bot.ParseConfig("test.yaml", []byte(cfgText), o.plugins)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +164,7 @@ func start(t *testing.T, o rigOptions) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.rt, err = bot.New(bot.Options{Config: cfg, Store: r.db, Platform: r.p, Plugins: []bot.Plugin{r.cap}, Logger: log, Clock: o.clock})
+	r.rt, err = bot.New(bot.Options{Config: cfg, Store: r.db, Platform: r.p, Plugins: append([]bot.Plugin{r.cap}, o.plugins...), Logger: log, Clock: o.clock})
 	if err != nil {
 		t.Fatal(err)
 	}

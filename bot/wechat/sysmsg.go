@@ -73,6 +73,11 @@ var sysRules = []sysRule{
 	{regexp.MustCompile(`^"(.+?)"邀请"(.+)"加入了群聊`), func(m []string) sysMsg { return join(m[1], false, false, m[2]) }},
 	{regexp.MustCompile(`^"(.+?)"通过扫描你分享的二维码加入群聊`), func(m []string) sysMsg { return join("", true, true, m[1]) }},
 	{regexp.MustCompile(`^"(.+?)"通过扫描"(.+?)"分享的二维码加入群聊`), func(m []string) sysMsg { return join(m[2], false, true, m[1]) }},
+	// A join by an accepted invitation card (groups of 40 or more) may
+	// read like an invitation ("你邀请…", above) or like these, which
+	// pad-protocol bots match; neither is verified for web WeChat.
+	{regexp.MustCompile(`^" ?(.+?)"通过你的邀请(?:二维码)?加入了?群聊`), func(m []string) sysMsg { return join("", true, false, m[1]) }},
+	{regexp.MustCompile(`^" ?(.+?)"通过"(.+?)"的邀请(?:二维码)?加入了?群聊`), func(m []string) sysMsg { return join(m[2], false, false, m[1]) }},
 	{regexp.MustCompile(`^你将"(.+)"移出了群聊`), func(m []string) sysMsg { return sysMsg{Kind: sysRemoved, ActorSelf: true, Names: splitNames(m[1])} }},
 	{regexp.MustCompile(`^你被"(.+?)"移出群聊`), func(m []string) sysMsg { return sysMsg{Kind: sysBotRemoved, Actor: cleanName(m[1])} }},
 	{regexp.MustCompile(`^你修改群名为“(.+)”`), func(m []string) sysMsg { return sysMsg{Kind: sysRenamed, ActorSelf: true, NewName: m[1]} }},

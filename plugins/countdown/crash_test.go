@@ -70,6 +70,7 @@ const crashGroup = bot.GroupID("g_0001")
 // crashPoints are the failpoints the lifecycle passes, in order. Each gets
 // a run killed there.
 var crashPoints = []string{
+	"confirm.used",
 	"countdown.confirmed",
 	"countdown.start.marked",
 	"countdown.start.sent",
@@ -438,6 +439,12 @@ func checkCrashOutcome(t *testing.T, dir, point string) {
 		if count[a] != 1 {
 			t.Errorf("audit has %d %s entries, want 1", count[a], a)
 		}
+	}
+	// A code used by a run that died before acting on it is not lost: the
+	// restart finishes it (a no-op where the action had been taken), and
+	// nobody is asked to confirm a second time.
+	if count["confirm.resumed"] > 1 || point == "confirm.used" && count["confirm.resumed"] != 1 || count["confirm.request"] != 1 {
+		t.Errorf("audit has %d confirm.resumed and %d confirm.request entries, want one resumed at most (exactly one after a crash at confirm.used) and one request", count["confirm.resumed"], count["confirm.request"])
 	}
 
 	// Exactly one archive, complete and verified, the one the audit log

@@ -251,7 +251,9 @@ func (p *Plugin) exportStep(ctx context.Context, lc *Lifecycle) (bool, error) {
 	// already recorded: their audit entries are written once.
 	recorded := lc.Export != nil && lc.Export.Job == lc.Job
 	scored := lc.Score != nil
-	out, err := p.arch.Archive(ctx, export.Job{ID: lc.Job, Group: g, By: "plugin:countdown", Reason: "lifecycle"})
+	// The archive goes by the name the group had when the countdown began,
+	// not the one with the freeze prefix it carries by now.
+	out, err := p.arch.Archive(ctx, export.Job{ID: lc.Job, Group: g, By: "plugin:countdown", Reason: "lifecycle", GroupName: lc.Name})
 	if errors.Is(err, export.ErrBusy) {
 		return false, p.setTimer(ctx, lc, "run", p.env.Now().Add(5*time.Minute), bot.MissedRun)
 	}

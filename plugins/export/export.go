@@ -148,6 +148,8 @@ type Job struct {
 	Group  bot.GroupID
 	By     string // who asked, for the audit log
 	Reason string // "command", "lifecycle", ...
+	// GroupName is the name the archive goes by; empty: the current name.
+	GroupName string
 }
 
 // Outcome describes a finished, verified archive.

@@ -123,7 +123,7 @@ func (p *Plugin) Archive(ctx context.Context, j Job) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts.Dir, opts.Now, opts.FS, opts.Log = dir, p.env.Now, p.FS, p.env.Log
+	opts.Dir, opts.Now, opts.FS, opts.Log, opts.GroupName = dir, p.env.Now, p.FS, p.env.Log, j.GroupName
 	opts.Progress = func(done, total int) { failpoint.Inject("export.writing") }
 	log.Info("export started", "reason", j.Reason)
 	res, werr := archive.Write(ctx, archive.FromStore(p.env.Store, g.ID), opts)

@@ -224,6 +224,9 @@ type pending struct {
 	At        time.Time   `json:"at"`
 	// Task is the operator task when the platform cannot invite.
 	Task string `json:"task,omitempty"`
+	// Card: the platform sent an invitation card the person must accept
+	// (bot.ErrInvitePending).
+	Card bool `json:"card,omitempty"`
 }
 
 func pendingKey(u bot.UserID, g bot.GroupID) string { return "inv/" + string(u) + "/" + string(g) }
@@ -316,10 +319,22 @@ func (p *Plugin) request(ctx context.Context, cfg *Config, k Keyword, u bot.User
 		return err
 	}
 	for _, pd := range mine {
-		if slices.ContainsFunc(groups, func(g bot.GroupRecord) bool { return g.ID == pd.Group }) {
-			p.reply(ctx, u, "inviter.pending", map[string]string{"group": pd.GroupName})
-			return nil
+		if !slices.ContainsFunc(groups, func(g bot.GroupRecord) bool { return g.ID == pd.Group }) {
+			continue
 		}
+		switch {
+		case pd.Task != "":
+			// An organiser adds them by hand: nothing to look for.
+			p.reply(ctx, u, "inviter.by_hand_open", map[string]string{"group": pd.GroupName})
+		case pd.Card:
+			// A new card only once this one expires: say when.
+			left := (pd.At.Add(cfg.VerifyWithin.D()).Sub(now) + time.Minute - 1).Truncate(time.Minute)
+			p.reply(ctx, u, "inviter.card_open", map[string]string{"group": pd.GroupName,
+				"left": bot.FormatDuration(max(left, time.Minute), p.env.Global().Language)})
+		default:
+			p.reply(ctx, u, "inviter.pending", map[string]string{"group": pd.GroupName})
+		}
+		return nil
 	}
 
 	g, open, err := p.choose(ctx, cfg, k, groups)
@@ -411,6 +426,9 @@ func (p *Plugin) invite(ctx context.Context, inv bot.Inviter, pd pending) {
 	key, how := "inviter.invited", "invited"
 	if card {
 		key, how = "inviter.card", "sent an invitation card to"
+		if err := p.markCard(ctx, pd); err != nil {
+			p.env.Log.Error("invitation record not updated", "err", err)
+		}
 	}
 	lang := p.env.Global().Language
 	p.reply(ctx, pd.User, key, map[string]string{"group": pd.GroupName, "within": bot.FormatDuration(p.cfg().VerifyWithin.D(), lang)})
@@ -434,6 +452,22 @@ func (p *Plugin) failed(ctx context.Context, pd pending, cause error) {
 		Data:   map[string]string{"user": string(pd.User), "keyword": pd.Keyword}}); err != nil {
 		p.env.Log.Error("failed invitation not audited", "err", err)
 	}
+}
+
+// markCard notes on the open invitation that it went out as a card. The
+// record is left alone if the person joined meanwhile.
+func (p *Plugin) markCard(ctx context.Context, pd pending) error {
+	return p.env.KV.Update(ctx, pendingKey(pd.User, pd.Group), func(old []byte) ([]byte, error) {
+		if old == nil {
+			return nil, nil
+		}
+		var cur pending
+		if err := json.Unmarshal(old, &cur); err != nil {
+			return old, nil
+		}
+		cur.Card = true
+		return json.Marshal(cur)
+	})
 }
 
 func (p *Plugin) savePending(ctx context.Context, pd pending) error {

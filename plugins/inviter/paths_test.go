@@ -94,6 +94,15 @@ func TestWithoutInviteCapability(t *testing.T) {
 	if strings.Contains(got, "invite ") {
 		t.Errorf("invited without the capability:\n%s", got)
 	}
+	// Asking again while the task is open: no card to look for, no second task.
+	world.DM("erin", "进群")
+	texts = texts[:0]
+	for _, a := range world.TakeActions() {
+		texts = append(texts, a.String())
+	}
+	if got := strings.Join(texts, "\n"); got != "send_text DM:erin: 已经请管理员把你拉进「技术交流群」了，请耐心等一下，不用再发关键词。" {
+		t.Errorf("second request while the task is open:\n%s", got)
+	}
 	// An operator adds erin on the phone: the task is verified and the
 	// invitation is done.
 	world.Join("技术交流群", "王老师", "erin")
@@ -235,10 +244,15 @@ func TestInvitationCard(t *testing.T) {
 	if !strings.Contains(out, "DM:erin: 已向你发送「技术交流群」的群邀请卡片，请在聊天里点开卡片确认加入（1天内有效）。") {
 		t.Errorf("no card reply:\n%s", out)
 	}
-	if out := h.Do("dm erin: 进群"); !strings.Contains(out, "已经给你发过「技术交流群」的邀请了") {
+	// Asking again points to the card and says when a new one can come.
+	if out := h.Do("dm erin: 进群"); !strings.Contains(out, "DM:erin: 已经给你发过「技术交流群」的群邀请卡片了：请在和我的聊天里找到这张卡片，点开确认加入。找不到的话，1天后再发一次关键词") {
 		t.Errorf("second request while the card is open:\n%s", out)
 	}
-	h.Do("advance 2h", "+erin@技术交流群 by 王老师")
+	h.Do("advance 2h")
+	if out := h.Do("dm erin: 进群"); !strings.Contains(out, "找不到的话，22小时后再发一次关键词") || strings.Contains(out, "invite ") {
+		t.Errorf("third request while the card is open:\n%s", out)
+	}
+	h.Do("+erin@技术交流群 by 王老师")
 	es, _ := h.Store.AuditEntries(context.Background(), bot.AuditFilter{Action: "inviter."})
 	var got []string
 	for _, e := range es {

@@ -26,9 +26,15 @@ func (p *Plugin) Commands() []*bot.Command {
 }
 
 // resolve finds the member a command names; the reply is set when the
-// name matched nobody or several people (a numbered choice).
-func (p *Plugin) resolve(ctx context.Context, c *bot.Call, query string) (bot.MemberRecord, bool) {
-	m, reply := p.env.ResolveMember(ctx, c.Group, query, c.Asker(), c.Lang)
+// name matched nobody or several people (a numbered choice). With former,
+// people who have left are found too (when no present member matches):
+// their record must stay reviewable and undoable.
+func (p *Plugin) resolve(ctx context.Context, c *bot.Call, query string, former bool) (bot.MemberRecord, bool) {
+	resolve := p.env.ResolveMember
+	if former {
+		resolve = p.env.ResolveFormerMember
+	}
+	m, reply := resolve(ctx, c.Group, query, c.Asker(), c.Lang)
 	if reply != "" {
 		c.Reply(ctx, reply)
 		return m, false
@@ -37,7 +43,7 @@ func (p *Plugin) resolve(ctx context.Context, c *bot.Call, query string) (bot.Me
 }
 
 func (p *Plugin) warn(ctx context.Context, c *bot.Call) error {
-	m, ok := p.resolve(ctx, c, c.Args.String("name"))
+	m, ok := p.resolve(ctx, c, c.Args.String("name"), false)
 	if !ok {
 		return nil
 	}
@@ -76,7 +82,7 @@ func (p *Plugin) warns(ctx context.Context, c *bot.Call) error {
 	cfg := bot.ConfigFor[Config](p.env, c.Group)
 	user, name := c.Asker(), c.AskerName()
 	if q := strings.TrimSpace(c.Args.String("name")); q != "" {
-		m, ok := p.resolve(ctx, c, q)
+		m, ok := p.resolve(ctx, c, q, true)
 		if !ok {
 			return nil
 		}
@@ -139,7 +145,7 @@ func (p *Plugin) describeOffence(cfg *Config, o offence, lang bot.Lang) string {
 }
 
 func (p *Plugin) unwarn(ctx context.Context, c *bot.Call) error {
-	m, ok := p.resolve(ctx, c, c.Args.String("name"))
+	m, ok := p.resolve(ctx, c, c.Args.String("name"), true)
 	if !ok {
 		return nil
 	}

@@ -68,10 +68,12 @@ func splitList(v string) []string {
 	return strings.Split(v, ",")
 }
 
-// handleUpdateChatRoom does addmember and invitemember (the friends join at
-// once), modtopic (the group is renamed) and delmember (no effect unless
-// Options.KickWorks). Each effect queues the system message the bot would
-// see. Adding anyone who is not a friend answers Ret 1.
+// handleUpdateChatRoom does addmember (the friends join at once),
+// invitemember (each friend gets an invitation card and joins only when a
+// test calls AcceptInvitation), modtopic (the group is renamed) and
+// delmember (no effect unless Options.KickWorks). Each effect queues the
+// system message the bot would see. Adding or inviting anyone who is not a
+// friend answers Ret 1.
 func (s *Server) handleUpdateChatRoom(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		BaseRequest      baseRequest
@@ -130,15 +132,26 @@ func (s *Server) handleUpdateChatRoom(w http.ResponseWriter, r *http.Request) {
 func (s *Server) applyRoomOp(g *group, op string, rec ChatRoomOp) (int, string) {
 	switch op {
 	case "addmember", "invitemember":
-		var names []string
 		for _, k := range rec.People {
 			if !s.people[k].Friend {
 				return 1, fmt.Sprintf("fakewx: %q is not a friend", k)
 			}
 		}
+		if op == "invitemember" {
+			// Each gets an invitation card in their chat with the bot. The
+			// bot's session is told nothing: whether the real server syncs
+			// the sent card back to it is unverified.
+			for _, k := range rec.People {
+				if !g.has(k) && !slices.Contains(g.invited, k) {
+					g.invited = append(g.invited, k)
+				}
+			}
+			return 0, ""
+		}
+		var names []string
 		for _, k := range rec.People {
 			if !g.has(k) {
-				g.members = append(g.members, member{person: k})
+				g.join(k, "")
 				names = append(names, s.seenName(k))
 			}
 		}
@@ -285,7 +298,8 @@ func (s *Server) AddGroup(spec GroupSpec) {
 }
 
 // AddMember adds a person to a group (MemberSpec{Person: SelfKey} puts the
-// bot back). A new key creates a non-friend person.
+// bot back). A new key creates a non-friend person. An invitation card
+// the person had for the group is used up.
 func (s *Server) AddMember(groupKey string, m MemberSpec) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -294,9 +308,44 @@ func (s *Server) AddMember(groupKey string, m MemberSpec) {
 	if i := g.index(m.Person); i >= 0 {
 		g.members[i].card = m.DisplayName
 	} else {
-		g.members = append(g.members, member{person: m.Person, card: m.DisplayName})
+		g.join(m.Person, m.DisplayName)
 	}
 	s.touch(groupRef(groupKey), contactMod)
+}
+
+// AcceptInvitation makes person accept the invitation card an invitemember
+// call sent them: they join the group, and the bot gets content as a
+// system message, or SysYouInvited with the name it sees them by when
+// content is "" (see SysYouInvited for what is known about the real
+// text). It returns the message's MsgId and panics if the person has no
+// open invitation to the group.
+func (s *Server) AcceptInvitation(groupKey, person, content string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.mustGroup(groupKey)
+	if !slices.Contains(g.invited, person) {
+		panic(fmt.Sprintf("fakewx: %q has no open invitation to %q", person, groupKey))
+	}
+	g.join(person, "")
+	if content == "" {
+		content = SysYouInvited(s.seenName(person))
+	}
+	s.touch(groupRef(groupKey), contactMod)
+	return s.enqueue(&queued{typ: 10000, from: groupRef(groupKey), to: personRef(SelfKey), content: content})
+}
+
+// DeclineInvitation drops person's invitation card to the group, as when
+// they ignore it until it expires or refuse it. The bot is told nothing.
+// It panics if the person has no open invitation to the group.
+func (s *Server) DeclineInvitation(groupKey, person string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.mustGroup(groupKey)
+	i := slices.Index(g.invited, person)
+	if i < 0 {
+		panic(fmt.Sprintf("fakewx: %q has no open invitation to %q", person, groupKey))
+	}
+	g.invited = slices.Delete(g.invited, i, i+1)
 }
 
 // RemoveMember removes a person from a group without any message, as when

@@ -88,9 +88,15 @@
 //     openwechat ignores; the real selectors for these events are
 //     unverified. World mutations queue no message: pair them with
 //     SendSystem.
-//   - addmember and invitemember both add the friends at once (the real
-//     invitemember sends an invitation card); both queue
-//     `你邀请"X"加入了群聊  `, modtopic queues `你修改群名为“X”`. delmember
+//   - addmember adds the friends at once and queues
+//     `你邀请"X"加入了群聊  `. invitemember (what openwechat sends for
+//     groups of 40 or more) gives each friend an invitation card and
+//     changes nothing else: they join when a test calls AcceptInvitation,
+//     which queues `你邀请"X"加入了群聊  ` or a given text (the real text
+//     of that join is unverified), and DeclineInvitation drops the card.
+//     Which fun the real server accepts for which group size, and whether
+//     it syncs the sent card back to the bot's session, is unverified; the
+//     fake goes by fun alone. modtopic queues `你修改群名为“X”`. delmember
 //     is recorded and has no effect unless Options.KickWorks. A create
 //     queues the invitation message; the new group is not saved to
 //     contacts. The failing create's ErrMsg text is approximated.

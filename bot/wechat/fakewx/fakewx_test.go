@@ -6,6 +6,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -472,6 +473,70 @@ func TestChatRoomOperations(t *testing.T) {
 	}
 }
 
+// bigWorld is DefaultWorld plus 大群, whose members with the bot number
+// size, all strangers but the bot.
+func bigWorld(size int) fakewx.World {
+	w := fakewx.DefaultWorld()
+	g := fakewx.GroupSpec{Topic: "大群", Owner: "p01"}
+	for i := 1; i < size; i++ {
+		g.Members = append(g.Members, fakewx.MemberSpec{Person: fmt.Sprintf("p%02d", i)})
+	}
+	w.Groups = append(w.Groups, g)
+	return w
+}
+
+// TestInviteMemberSendsACard: openwechat invites into a group of 40 with
+// fun=invitemember; the friend gets a card and joins only on accepting it.
+func TestInviteMemberSendsACard(t *testing.T) {
+	s := newServer(t, fakewx.Options{World: bigWorld(40)})
+	b := newBot(t, s)
+	got := collect(b, nil)
+	qrLogin(t, s, b)
+	g := groupByName(t, b, "大群")
+	if err := g.AddFriendsIn(friendByNick(t, b, "Bob"), friendByNick(t, b, "伊芙")); err != nil {
+		t.Fatalf("AddFriendsIn: %v", err)
+	}
+	ops := s.ChatRoomOps()
+	if len(ops) != 1 || ops[0].Fun != "invitemember" || ops[0].Ret != 0 {
+		t.Fatalf("ops = %+v", ops)
+	}
+	big := s.Group("大群")
+	slices.Sort(big.Invited)
+	if len(big.Members) != 40 || !slices.Equal(big.Invited, []string{"bob", "eve"}) {
+		t.Fatalf("after invitemember: %d members, invited %v", len(big.Members), big.Invited)
+	}
+	if s.Pending() != 0 {
+		t.Errorf("%d messages queued for a card", s.Pending())
+	}
+
+	s.DeclineInvitation("大群", "eve")
+	s.AcceptInvitation("大群", "bob", "")
+	v := next(t, got)
+	if v.content != `你邀请"Bob"加入了群聊  ` || !v.joinGroup || v.from != g.UserName {
+		t.Errorf("message after accepting = %+v", v)
+	}
+	members, err := g.Members()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if members.Count() != 41 || members.SearchByUserName(1, s.Person("bob").UserName).Count() != 1 {
+		t.Errorf("members after accepting: %d", members.Count())
+	}
+	if big := s.Group("大群"); len(big.Invited) != 0 {
+		t.Errorf("invitations left open: %v", big.Invited)
+	}
+
+	// One member fewer and openwechat adds directly.
+	s.RemoveMember("大群", "bob")
+	s.RemoveMember("大群", "p39")
+	if err := g.AddFriendsIn(friendByNick(t, b, "Bob")); err != nil {
+		t.Fatalf("AddFriendsIn: %v", err)
+	}
+	if ops := s.ChatRoomOps(); len(ops) != 2 || ops[1].Fun != "addmember" || !slices.ContainsFunc(s.Group("大群").Members, func(m fakewx.Member) bool { return m.Person == "bob" }) {
+		t.Errorf("ops = %+v", ops)
+	}
+}
+
 func TestFailNextReturnsRet(t *testing.T) {
 	s := newServer(t, fakewx.Options{})
 	b := newBot(t, s)
@@ -725,6 +790,7 @@ func TestSystemTemplates(t *testing.T) {
 		{fakewx.SysInvitedYou("张三", "李四", "王五"), `"张三"邀请你加入了群聊，群聊参与人还有：李四、王五`},
 		{fakewx.SysJoinQR("李四", "张三"), `" 李四"通过扫描"张三"分享的二维码加入群聊`},
 		{fakewx.SysJoinYourQR("李四"), `"李四"通过扫描你分享的二维码加入群聊  `},
+		{fakewx.SysJoinByInvite("李四", "张三"), `"李四"通过"张三"的邀请二维码加入群聊`},
 		{fakewx.SysYouRemoved("李四"), `你将"李四"移出了群聊`},
 		{fakewx.SysYouWereRemoved("张三"), `你被"张三"移出群聊`},
 		{fakewx.SysRenamed("张三", "新名字"), `"张三"修改群名为“新名字”`},

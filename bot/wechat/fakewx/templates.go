@@ -16,9 +16,20 @@ func SysInvite(inviter string, invitees ...string) string {
 }
 
 // SysYouInvited is `你邀请"李四"加入了群聊  `, what the bot sees after adding
-// people itself.
+// people itself. AcceptInvitation sends it too when someone accepts the
+// bot's invitation card: the text of that join is not documented, and
+// joins into groups too big to add people directly are reported in the
+// same "邀请…加入了群聊" form. See SysJoinByInvite for the other candidate.
 func SysYouInvited(invitees ...string) string {
 	return `你邀请"` + strings.Join(invitees, "、") + `"加入了群聊  `
+}
+
+// SysJoinByInvite is `"李四"通过"张三"的邀请二维码加入群聊`, the other
+// candidate for the text of a join by an accepted invitation: pad-protocol
+// bots match it as the template "$adder$"通过"$from$"的邀请二维码加入群聊.
+// When it is sent and how the web protocol renders it are unverified.
+func SysJoinByInvite(joiner, inviter string) string {
+	return `"` + joiner + `"通过"` + inviter + `"的邀请二维码加入群聊`
 }
 
 // SysInvitedYou is `"张三"邀请你加入了群聊，群聊参与人还有：李四、王五`, what the

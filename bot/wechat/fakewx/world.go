@@ -89,6 +89,9 @@ type Group struct {
 	BotIn   bool
 	Gone    bool
 	Members []Member
+	// Invited are the keys of the people with an open invitation card
+	// (from invitemember), oldest first.
+	Invited []string
 }
 
 // Member is a snapshot of one person in one group.
@@ -108,6 +111,7 @@ type group struct {
 	topic   string
 	owner   string
 	members []member // in join order; includes the bot while botIn
+	invited []string // person keys with an open invitation card
 	saved   bool
 	gone    bool
 }
@@ -126,6 +130,13 @@ func (g *group) index(person string) int {
 }
 
 func (g *group) botIn() bool { return !g.gone && g.has(SelfKey) }
+
+// join adds a person who is not a member; an invitation card they had is
+// used up.
+func (g *group) join(person, card string) {
+	g.members = append(g.members, member{person: person, card: card})
+	g.invited = slices.DeleteFunc(g.invited, func(k string) bool { return k == person })
+}
 
 // DefaultWorld returns a small world for tests: the bot owns 技术群 (alice,
 // bob, carol, dave) and is a plain member of 闲聊群 (owned by carol, with
@@ -288,6 +299,7 @@ func (s *Server) groupSnapshot(g *group) Group {
 	for _, m := range g.members {
 		out.Members = append(out.Members, s.memberSnapshot(m))
 	}
+	out.Invited = slices.Clone(g.invited)
 	return out
 }
 

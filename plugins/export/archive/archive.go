@@ -90,6 +90,11 @@ type Options struct {
 	// Redact masks phone and ID numbers (see Redact) in message texts,
 	// sender and member names, file names and the group name.
 	Redact bool
+	// GroupName, when set, is the name the archive goes by (its folder
+	// name, page title and manifest) instead of the group's current name:
+	// a group ending its countdown carries a freeze prefix by then. The
+	// current name is kept in the manifest as current_name.
+	GroupName string
 	// Recipients are age recipients ("age1…"). When set, the archive is
 	// kept only as <name>.zip.age; the folder and the plain zip are removed
 	// once the encrypted file is verified.
@@ -172,7 +177,11 @@ func Write(ctx context.Context, src Source, opts Options) (*Result, error) {
 	if o.Redact {
 		red = &redactor{}
 	}
-	groupName := red.text(g.Name)
+	currentName := red.text(g.Name)
+	groupName := currentName
+	if o.GroupName != "" && o.GroupName != g.Name {
+		groupName = red.text(o.GroupName)
+	}
 	created := o.Now().UTC()
 	name := archiveName(g.ID, groupName, created)
 	final := filepath.Join(o.Dir, name)
@@ -182,7 +191,7 @@ func Write(ctx context.Context, src Source, opts Options) (*Result, error) {
 		}
 	}
 	e := &exporter{
-		o: o, src: src, group: g, groupName: groupName, red: red, created: created,
+		o: o, src: src, group: g, groupName: groupName, currentName: currentName, red: red, created: created,
 		name: name, final: final, partial: final + partialSuffix,
 	}
 	if err := o.FS.Mkdir(e.partial, dirPerm); err != nil {

@@ -151,6 +151,25 @@ func TestManifestContents(t *testing.T) {
 	}
 }
 
+// TestArchiveGoesByTheGivenName: a group renamed with a freeze prefix is
+// archived under the name it had; the manifest keeps the current one.
+func TestArchiveGoesByTheGivenName(t *testing.T) {
+	_, res, _ := writeCorpus(t, func(o *Options) { o.GroupName = "课程一群" })
+	if !strings.HasPrefix(filepath.Base(res.Dir), "课程一群-") {
+		t.Errorf("archive folder %s does not carry the given name", res.Dir)
+	}
+	if g := res.Manifest.Group; g.Name != "课程一群" || g.CurrentName != "测试群 / Test" {
+		t.Errorf("manifest group = %+v", g)
+	}
+	if html := string(readFile(t, filepath.Join(res.Dir, MessagesHTML))); !strings.Contains(html, "<title>课程一群") {
+		t.Error("chat page title does not carry the given name")
+	}
+	_, res, _ = writeCorpus(t, nil)
+	if res.Manifest.Group.CurrentName != "" {
+		t.Errorf("current_name set without a given name: %+v", res.Manifest.Group)
+	}
+}
+
 func TestJSONLRoundTripsEveryField(t *testing.T) {
 	src, res, _ := writeCorpus(t, nil)
 	f, err := os.Open(filepath.Join(res.Dir, MessagesJSONL))

@@ -24,11 +24,14 @@ type exporter struct {
 	src       Source
 	group     bot.GroupRecord
 	groupName string
-	red       *redactor
-	created   time.Time
-	name      string
-	final     string
-	partial   string
+	// currentName is the group's name now, when the archive goes by
+	// another (Options.GroupName).
+	currentName string
+	red         *redactor
+	created     time.Time
+	name        string
+	final       string
+	partial     string
 
 	set   *fileSet
 	sinks []sink
@@ -322,6 +325,9 @@ func (e *exporter) manifest(ctx context.Context, scanFrom, scanTo time.Time, bef
 			ID: e.group.ID, Name: e.groupName, FirstSeen: e.group.FirstSeen, MemberCount: e.group.MemberCount,
 		},
 		Redaction: RedactionLog{Enabled: o.Redact},
+	}
+	if e.currentName != e.groupName {
+		man.Group.CurrentName = e.currentName
 	}
 	for _, nc := range e.group.NameHistory {
 		man.Group.NameHistory = append(man.Group.NameHistory, NameChange{Name: e.red.text(nc.Name), Until: nc.Until})

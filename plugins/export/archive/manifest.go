@@ -83,8 +83,11 @@ func (m *Manifest) inUTC() {
 
 // GroupInfo identifies the exported group.
 type GroupInfo struct {
-	ID          bot.GroupID  `json:"id"`
-	Name        string       `json:"name"`
+	ID   bot.GroupID `json:"id"`
+	Name string      `json:"name"`
+	// CurrentName is the group's name at export when the archive goes by
+	// another (Options.GroupName).
+	CurrentName string       `json:"current_name,omitempty"`
 	NameHistory []NameChange `json:"name_history,omitempty"`
 	FirstSeen   time.Time    `json:"first_seen,omitzero"`
 	MemberCount int          `json:"member_count"`
