@@ -234,7 +234,7 @@ func (rt *Runtime) startHousekeeping() error {
 			return err
 		}
 	}
-	if err := rt.sched.addCron("runtime", "_retention", "@daily", func(ctx context.Context) { rt.applyRetention(ctx) }); err != nil {
+	if err := rt.sched.addCron("runtime", "_retention", "@daily", func(ctx context.Context) { rt.ApplyRetention(ctx) }); err != nil {
 		return err
 	}
 	return rt.sched.addCron("runtime", "_tasks", "@hourly", func(ctx context.Context) {
@@ -243,22 +243,30 @@ func (rt *Runtime) startHousekeeping() error {
 	})
 }
 
-// applyRetention purges message bodies older than each group's window.
-func (rt *Runtime) applyRetention(ctx context.Context) {
+// ApplyRetention purges message bodies older than each group's window,
+// and deletes the media files the purged records named (see media.go).
+// The daily housekeeping job calls it.
+func (rt *Runtime) ApplyRetention(ctx context.Context) {
 	cfg := rt.Config()
 	now := rt.clock.Now()
+	media := newMediaJanitor(MediaDir(cfg.DataPath()), rt.log)
 	for _, g := range rt.ManagedGroups() {
 		keep := cfg.RetentionFor(rt.configName(g))
 		if keep <= 0 {
 			continue
 		}
-		n, err := rt.store.PurgeBodies(ctx, g.ID, now.Add(-keep))
+		cutoff := now.Add(-keep)
+		files := 0
+		n, err := rt.store.PurgeBodies(ctx, g.ID, cutoff, func(paths []string) { files += media.remove(g.ID, paths) })
 		if err != nil {
 			rt.log.Error("retention purge failed", "group_id", string(g.ID), "err", err)
 			continue
 		}
-		if n > 0 {
-			_, _ = rt.Audit(ctx, AuditEntry{Group: g.ID, Action: "retention.purge", Detail: fmt.Sprintf("purged %d message bodies older than %s", n, FormatDuration(keep, LangEN)), Data: map[string]string{"count": strconv.Itoa(n)}})
+		files += media.sweep(g.ID, cutoff, cfg.Location)
+		if n > 0 || files > 0 {
+			_, _ = rt.Audit(ctx, AuditEntry{Group: g.ID, Action: "retention.purge",
+				Detail: fmt.Sprintf("purged %d message bodies and deleted %d media files older than %s", n, files, FormatDuration(keep, LangEN)),
+				Data:   map[string]string{"count": strconv.Itoa(n), "media_files": strconv.Itoa(files)}})
 		}
 	}
 }

@@ -74,6 +74,12 @@ type WechatConfig struct {
 	// MemberRefresh is how often each managed group's member list is
 	// re-read to notice silent leaves (staggered across groups, paced).
 	MemberRefresh Duration `yaml:"member_refresh"`
+	// MediaDownload saves pictures, voice messages, videos and file
+	// attachments sent in managed groups under <data_dir>/media, so that
+	// exports include them.
+	MediaDownload bool `yaml:"media_download"`
+	// MediaMaxSize skips attachments larger than this.
+	MediaMaxSize ByteSize `yaml:"media_max_size"`
 }
 
 // StoreConfig configures the store.
@@ -174,7 +180,7 @@ func DefaultConfig() *Config {
 		Platform:        "wechat",
 		DataDir:         "data",
 		CommandPrefixes: []string{"/", "#"},
-		Wechat:          WechatConfig{Mode: "desktop", QRCodePNG: true, MemberRefresh: Duration(10 * time.Minute)},
+		Wechat:          WechatConfig{Mode: "desktop", QRCodePNG: true, MemberRefresh: Duration(10 * time.Minute), MediaDownload: true, MediaMaxSize: 50 << 20},
 		Pacer:           DefaultPacerConfig(),
 		Store:           StoreConfig{BatchSize: 256, BatchDelay: Duration(20 * time.Millisecond), BackupKeep: 7, BackupCron: "30 4 * * *"},
 		Scheduler:       SchedulerConfig{MissedGrace: Duration(2 * time.Minute)},
@@ -520,6 +526,9 @@ func (c *Config) validate(plugins []Plugin) error {
 	if err := c.Pacer.Validate(); err != nil {
 		return c.fieldErr("", err)
 	}
+	if c.Wechat.MediaMaxSize < 1 {
+		return c.errAt("wechat.media_max_size", "must be positive (turn downloads off with media_download: false)")
+	}
 	if c.Store.BatchSize < 1 || c.Store.BatchDelay <= 0 || c.Store.BackupKeep < 1 {
 		return c.errAt("store", "batch_size, batch_delay and backup_keep must be positive")
 	}
@@ -652,6 +661,13 @@ func (c *Config) DataPath() string {
 	}
 	return d
 }
+
+// MediaDirName is the folder of the data dir that platforms save
+// downloaded attachments in; retention deletes files only inside it.
+const MediaDirName = "media"
+
+// MediaDir returns the media folder of a data dir.
+func MediaDir(dataDir string) string { return filepath.Join(dataDir, MediaDirName) }
 
 // CheckLoopback accepts a host:port whose host is a loopback address
 // (127.0.0.0/8, ::1 or localhost): metrics stay on the machine, and a

@@ -66,6 +66,9 @@ groups:
 	if !cfg.IsOperator("运营-王老师") || cfg.IsOperator("王老师") {
 		t.Error("operator check is wrong")
 	}
+	if !cfg.Wechat.MediaDownload || cfg.Wechat.MediaMaxSize != 50<<20 {
+		t.Errorf("media defaults = %v %v, want true 50MB", cfg.Wechat.MediaDownload, cfg.Wechat.MediaMaxSize)
+	}
 	if cfg.Location.String() != "Asia/Shanghai" {
 		t.Errorf("location = %v", cfg.Location)
 	}
@@ -91,6 +94,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"syntax", "language: zh\n  bad: [\n", 2, ""},
 		{"missing env", "alerts:\n  webhook_url: ${QUNGUAN_TEST_UNSET_VAR}\n", 2, "QUNGUAN_TEST_UNSET_VAR is not set"},
 		{"bad cron", "store:\n  backup_cron: every day\n", 2, "bad cron spec"},
+		{"bad size", "wechat:\n  media_max_size: huge\n", 2, "not a number with an optional unit"},
+		{"zero size", "wechat:\n  media_max_size: 0MB\n", 2, "media_max_size: must be positive"},
 		{"empty", "", 0, "empty"},
 	}
 	for _, tt := range tests {

@@ -309,7 +309,9 @@ type Store interface {
 	Sync(ctx context.Context) error
 	// PurgeBodies drops text and media paths of g's records older than
 	// before, keeping the skeleton for statistics, and returns the count.
-	PurgeBodies(ctx context.Context, g GroupID, before time.Time) (int, error)
+	// media, if not nil, receives the media paths dropped, after the
+	// records that named them are rewritten.
+	PurgeBodies(ctx context.Context, g GroupID, before time.Time, media func(paths []string)) (int, error)
 
 	// AppendAudit chains e onto the audit log and returns it with Seq and hashes.
 	AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error)

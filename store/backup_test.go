@@ -204,7 +204,7 @@ func TestCompactShrinksAfterPurge(t *testing.T) {
 	if _, err := db.AppendAudit(ctx, bot.AuditEntry{Actor: "system", Action: "export.done"}); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := db.PurgeBodies(ctx, "g_c", t0.Add(24*time.Hour)); err != nil || n != 8000 {
+	if n, err := db.PurgeBodies(ctx, "g_c", t0.Add(24*time.Hour), nil); err != nil || n != 8000 {
 		t.Fatalf("purge: %d, %v", n, err)
 	}
 	if err := db.Close(); err != nil {

@@ -648,11 +648,13 @@ func (db *DB) HourCounts(ctx context.Context, g bot.GroupID, from, to time.Time)
 
 // PurgeBodies blanks Text and MediaPath and sets Purged on g's records
 // older than before that are not purged yet, and returns how many it
-// changed. It works in chunks of one write transaction each, collecting the
+// changed. If media is not nil it is called after each committed chunk
+// with the MediaPaths that chunk blanked, so that the caller deletes the
+// files only once no record names them any more. It works in chunks of one write transaction each, collecting the
 // keys before rewriting them (never writing through a moving cursor), so a
 // big purge does not hold the record writer for long. A crash mid-way
 // leaves a partial purge that the next call finishes.
-func (db *DB) PurgeBodies(ctx context.Context, g bot.GroupID, before time.Time) (int, error) {
+func (db *DB) PurgeBodies(ctx context.Context, g bot.GroupID, before time.Time, media func(paths []string)) (int, error) {
 	end := timeKey(before)
 	name := []byte(g)
 	var resume []byte
@@ -663,6 +665,7 @@ func (db *DB) PurgeBodies(ctx context.Context, g bot.GroupID, before time.Time) 
 		}
 		var changed int
 		var more bool
+		var paths []string
 		err := db.update(func(tx *bolt.Tx) error {
 			b := tx.Bucket(bucketRecords).Bucket(name)
 			if b == nil {
@@ -693,6 +696,9 @@ func (db *DB) PurgeBodies(ctx context.Context, g bot.GroupID, before time.Time) 
 				if r.Purged {
 					continue
 				}
+				if r.MediaPath != "" {
+					paths = append(paths, r.MediaPath)
+				}
 				r.Text, r.MediaPath, r.Purged = "", "", true
 				todo = append(todo, rewrite{bytes.Clone(k), encodeRecord(nil, &r)})
 			}
@@ -708,6 +714,9 @@ func (db *DB) PurgeBodies(ctx context.Context, g bot.GroupID, before time.Time) 
 			return total, fmt.Errorf("purge bodies of %s: %w", g, err)
 		}
 		total += changed
+		if media != nil && len(paths) > 0 {
+			media(paths)
+		}
 		if !more {
 			if total > 0 {
 				db.log.Info("record bodies purged", "group_id", g, "records", total, "before", before)

@@ -434,7 +434,7 @@ func TestPurgeBodies(t *testing.T) {
 	for i := range 2500 {
 		r := msg("g_p", "u_1", t0.Add(time.Duration(i)*time.Second), fmt.Sprint("secret ", i))
 		if i%10 == 0 {
-			r.MsgType, r.FileName, r.Size, r.MediaPath = bot.MsgFile, "f.pdf", 1234, "/media/f.pdf"
+			r.MsgType, r.FileName, r.Size, r.MediaPath = bot.MsgFile, "f.pdf", 1234, fmt.Sprintf("/media/f%d.pdf", i)
 		}
 		rs = append(rs, r)
 	}
@@ -446,9 +446,29 @@ func TestPurgeBodies(t *testing.T) {
 	}
 
 	cut := t0.Add(2200 * time.Second)
-	n, err := db.PurgeBodies(ctx, "g_p", cut)
+	var blanked []string
+	n, err := db.PurgeBodies(ctx, "g_p", cut, func(paths []string) {
+		// Called after the chunk is committed: no record names them now.
+		named := map[string]bool{}
+		for _, r := range scanAll(t, db, "g_p") {
+			named[r.MediaPath] = true
+		}
+		for _, p := range paths {
+			if named[p] {
+				t.Errorf("media %s reported while a record still names it", p)
+			}
+		}
+		blanked = append(blanked, paths...)
+	})
 	if err != nil || n != 2200 {
 		t.Fatalf("PurgeBodies: %d, %v; want 2200", n, err)
+	}
+	var want []string
+	for i := 0; i < 2200; i += 10 {
+		want = append(want, fmt.Sprintf("/media/f%d.pdf", i))
+	}
+	if diff := cmp.Diff(want, blanked); diff != "" {
+		t.Errorf("media paths reported (-want +got):\n%s", diff)
 	}
 	got := scanAll(t, db, "g_p")
 	if len(got) != 2500 {
@@ -467,7 +487,7 @@ func TestPurgeBodies(t *testing.T) {
 			t.Fatalf("record %d after the cut changed: %+v", i, r)
 		}
 	}
-	if n, err := db.PurgeBodies(ctx, "g_p", cut); err != nil || n != 0 {
+	if n, err := db.PurgeBodies(ctx, "g_p", cut, func([]string) { t.Error("second purge reported media") }); err != nil || n != 0 {
 		t.Errorf("second purge: %d, %v; want 0", n, err)
 	}
 	if got := scanAll(t, db, "g_keep"); len(got) != 1 || got[0].Purged {
@@ -477,7 +497,7 @@ func TestPurgeBodies(t *testing.T) {
 	if diff := cmp.Diff(hoursBefore, hoursAfter); diff != "" {
 		t.Errorf("purge changed hour counts:\n%s", diff)
 	}
-	if n, err := db.PurgeBodies(ctx, "g_nothing", cut); err != nil || n != 0 {
+	if n, err := db.PurgeBodies(ctx, "g_nothing", cut, nil); err != nil || n != 0 {
 		t.Errorf("purge of unknown group: %d, %v", n, err)
 	}
 }

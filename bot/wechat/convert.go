@@ -25,6 +25,8 @@ type rawMessage struct {
 	SenderInGroup string
 	FileName      string
 	FileSize      string
+	MediaID       string
+	EncryFileName string
 	URL           string
 	CreateTime    int64
 	Recommend     openwechat.RecommendInfo
@@ -44,7 +46,7 @@ func copyMessage(m *openwechat.Message) rawMessage {
 	r := rawMessage{
 		ID: m.MsgId, Type: m.MsgType, AppType: m.AppMsgType,
 		From: m.FromUserName, To: m.ToUserName, Content: m.Content,
-		FileName: m.FileName, FileSize: m.FileSize, URL: m.Url,
+		FileName: m.FileName, FileSize: m.FileSize, MediaID: m.MediaId, EncryFileName: m.EncryFileName, URL: m.Url,
 		CreateTime: m.CreateTime, Recommend: m.RecommendInfo,
 	}
 	if isGroup(r.From) && r.Type != openwechat.MsgTypeSys {

@@ -56,6 +56,9 @@ type owner struct {
 	// unknownAt limits refreshes caused by senders missing from a list.
 	unknownAt map[string]time.Time
 	lastTimed time.Time
+	// holds are the events of groups with a download in flight, in order
+	// (media.go); a group with none has no entry.
+	holds map[bot.GroupID][]heldEvent
 }
 
 // groupState is a group as this session knows it.
@@ -92,7 +95,8 @@ type friendState struct {
 }
 
 func newOwner(p *Platform, ids *idStore, emit func(bot.Event)) *owner {
-	o := &owner{p: p, log: p.log, ids: ids, emitFn: emit, sent: map[string]time.Time{}, seen: newRecentIDs(4096)}
+	o := &owner{p: p, log: p.log, ids: ids, emitFn: emit, sent: map[string]time.Time{}, seen: newRecentIDs(4096),
+		holds: map[bot.GroupID][]heldEvent{}}
 	o.reset()
 	return o
 }
@@ -118,6 +122,8 @@ func (o *owner) run(ctx context.Context) {
 			_ = o.safely("inbound", func() error { o.handleInbound(in); return nil })
 		case c := <-o.p.calls:
 			c.done <- o.safely("call", func() error { return c.fn(o) })
+		case j := <-o.p.mediaDone:
+			_ = o.safely("media", func() error { o.mediaBack(j); return nil })
 		case <-tick.C:
 			_ = o.safely("tick", func() error { o.tick(); return nil })
 		}
@@ -154,11 +160,21 @@ func (o *owner) safely(what string, f func() error) (err error) {
 	return f()
 }
 
+// emit hands events to the runtime in order; those of a group waiting for
+// a download wait behind it.
 func (o *owner) emit(evs ...bot.Event) {
 	for _, ev := range evs {
-		o.log.Debug("event", "kind", ev.Kind.String(), "group_id", string(ev.Group), "user_id", string(ev.Sender), "text", ev.Text())
-		o.p.out.push(func() { o.emitFn(ev) })
+		if q, held := o.holds[ev.Group]; held && ev.Group != "" {
+			o.holds[ev.Group] = append(q, heldEvent{ev: ev})
+			continue
+		}
+		o.push(ev)
 	}
+}
+
+func (o *owner) push(ev bot.Event) {
+	o.log.Debug("event", "kind", ev.Kind.String(), "group_id", string(ev.Group), "user_id", string(ev.Sender), "text", ev.Text())
+	o.p.out.push(func() { o.emitFn(ev) })
 }
 
 // later runs fn with the runtime off the owner goroutine (fn may call
@@ -267,7 +283,16 @@ func (o *owner) handleMessage(m rawMessage) {
 		}
 		o.seen.add(m.ID)
 	}
-	o.emit(o.convert(m)...)
+	evs := o.convert(m)
+	if i := mediaEvent(m, evs); i >= 0 {
+		if j := o.download(m, evs[i]); j != nil {
+			o.emit(evs[:i]...)
+			o.hold(evs[i], j)
+			o.emit(evs[i+1:]...)
+			return
+		}
+	}
+	o.emit(evs...)
 }
 
 // tick retries a failed setup and refreshes the member list of one

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -66,6 +67,14 @@ type Options struct {
 	// context ended: the runtime sends its urgent queue after stopping
 	// intake (it gives that 20 s). Default 20 s.
 	StopGrace time.Duration
+
+	// Media downloads (media.go) are turned on and capped by the config's
+	// wechat.media_download and media_max_size. MediaWorkers download at
+	// once (default 2); MediaQueue more may wait (default 64), beyond which
+	// downloads are skipped; MediaTimeout bounds one download, and so how
+	// long its group's later events wait for it (default 3 min).
+	MediaWorkers, MediaQueue int
+	MediaTimeout             time.Duration
 }
 
 // Backoff is an exponential backoff: Base, doubling up to Max.
@@ -106,6 +115,15 @@ func (o *Options) defaults() {
 	}
 	if o.StopGrace <= 0 {
 		o.StopGrace = 20 * time.Second
+	}
+	if o.MediaWorkers <= 0 {
+		o.MediaWorkers = 2
+	}
+	if o.MediaQueue <= 0 {
+		o.MediaQueue = 64
+	}
+	if o.MediaTimeout <= 0 {
+		o.MediaTimeout = 3 * time.Minute
 	}
 }
 
@@ -148,6 +166,13 @@ type Platform struct {
 	out *fifo
 	// gen numbers the sessions for logs.
 	gen atomic.Int64
+
+	// mediaRoot is <DataDir>/media, absolute. mediaQueue feeds the
+	// download workers, which hand finished jobs back on mediaDone.
+	mediaRoot  string
+	mediaQueue chan *mediaJob
+	mediaDone  chan *mediaJob
+	workers    sync.WaitGroup
 }
 
 type runtimeRef struct{ rt Runtime }
@@ -167,6 +192,10 @@ func New(o Options) (*Platform, error) {
 	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("wechat: data dir: %w", err)
 	}
+	abs, err := filepath.Abs(o.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("wechat: data dir: %w", err)
+	}
 	p := &Platform{
 		o: o, log: o.Logger.With("platform", "wechat"), store: o.Store, kv: o.Store.KV(kvNamespace),
 		storage: newSessionFile(filepath.Join(o.DataDir, "wechat-session.json")),
@@ -174,6 +203,10 @@ func New(o Options) (*Platform, error) {
 		inbound: make(chan inbound, 256),
 		stopped: make(chan struct{}),
 		out:     newFifo(),
+
+		mediaRoot:  bot.MediaDir(abs),
+		mediaQueue: make(chan *mediaJob, o.MediaQueue),
+		mediaDone:  make(chan *mediaJob),
 	}
 	p.life, p.endLife = context.WithCancel(context.Background())
 	return p, nil

@@ -95,6 +95,7 @@ type rigOptions struct {
 	tune   func(*wechat.Options)
 	// plugins run besides the capturing one; the config may configure them.
 	plugins []bot.Plugin
+	clock   bot.Clock // the runtime's; nil is the wall clock
 }
 
 func newServer(t *testing.T, o fakewx.Options) *fakewx.Server {
@@ -163,7 +164,7 @@ func start(t *testing.T, o rigOptions) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.rt, err = bot.New(bot.Options{Config: cfg, Store: r.db, Platform: r.p, Plugins: append([]bot.Plugin{r.cap}, o.plugins...), Logger: log})
+	r.rt, err = bot.New(bot.Options{Config: cfg, Store: r.db, Platform: r.p, Plugins: append([]bot.Plugin{r.cap}, o.plugins...), Logger: log, Clock: o.clock})
 	if err != nil {
 		t.Fatal(err)
 	}

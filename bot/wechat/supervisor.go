@@ -29,7 +29,9 @@ import (
 //     goroutine's rewrites of those caches cannot race with it;
 //   - the Bot's sync goroutine runs the message handler, which copies the
 //     message into a plain struct and hands it to the owner, and the error
-//     handler, which backs off.
+//     handler, which backs off;
+//   - media workers (media.go) download attachments the owner queued, with
+//     a copy of the session's Client that makes only download requests.
 //
 // A Bot never comes back from an exit, so every login attempt uses a new
 // one: hot login (the saved session), then push login (one tap on the
@@ -71,6 +73,7 @@ type session struct {
 	// Set by the supervisor right after login, read-only afterwards.
 	self   openwechat.User
 	info   *openwechat.LoginInfo
+	media  *openwechat.Client // downloads only (media.go)
 	req    *openwechat.BaseRequest
 	recent []string // group UserNames from webwxinit's recent chats
 
@@ -101,9 +104,14 @@ func (p *Platform) Run(ctx context.Context, emit func(bot.Event)) error {
 	}
 	o := newOwner(p, ids, emit)
 	go p.out.run()
+	p.workers.Add(p.o.MediaWorkers)
+	for range p.o.MediaWorkers {
+		go p.mediaWorker()
+	}
 	go func() {
 		o.run(ctx)
 		p.endLife()
+		p.workers.Wait()
 		close(p.stopped)
 		p.removeQR()
 	}()
@@ -230,6 +238,7 @@ func (p *Platform) attempt(ctx context.Context, how string, login func(*openwech
 	s.self = *resp.User
 	s.self.MemberList = nil
 	s.info, s.req = s.bot.Storage.LoginInfo, s.bot.Storage.Request
+	s.media = mediaClient(s.bot.Caller.Client)
 	for _, u := range resp.ContactList {
 		if strings.HasPrefix(u.UserName, "@@") {
 			s.recent = append(s.recent, u.UserName)

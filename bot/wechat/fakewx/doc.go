@@ -107,8 +107,11 @@
 //     is no longer in without members.
 //   - webwxlogout answers a JSON BaseResponse (openwechat decodes one).
 //     webwxrevokemsg and webwxoplog (remark, pin) answer Ret 0 and change
-//     nothing. Voice and video downloads (webwxgetvoice, webwxgetvideo) are
-//     not served, and there is no scripting for voice, video, cards,
-//     recalls or red packets.
+//     nothing. Voice and video (SendVoice, SendVideo) carry minimal XML
+//     content and are served whole with 200 even though the client asks
+//     for a Range; the real server's error answers for downloads are
+//     unknown (FailMedia offers a 500, an empty body and a cut
+//     connection). There is no scripting for cards, recalls or red
+//     packets.
 //   - The English multi-invitee separator in SysInviteEN is a guess.
 package fakewx

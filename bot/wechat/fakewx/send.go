@@ -338,7 +338,7 @@ func (s *Server) handleGetMsgImg(w http.ResponseWriter, r *http.Request) {
 		writeBaseErr(w, ret, "")
 		return
 	}
-	serveMedia(w, data, ok)
+	s.serveMedia(w, data, ok)
 }
 
 // handleGetMedia serves an attachment by MediaId. It needs a live
@@ -358,17 +358,7 @@ func (s *Server) handleGetMedia(w http.ResponseWriter, r *http.Request) {
 		writeBaseErr(w, ret, "")
 		return
 	}
-	serveMedia(w, data, ok)
-}
-
-func serveMedia(w http.ResponseWriter, data []byte, ok bool) {
-	if !ok {
-		w.WriteHeader(http.StatusNotFound)
-		return
-	}
-	w.Header().Set("Content-Type", http.DetectContentType(data))
-	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
-	_, _ = w.Write(data)
+	s.serveMedia(w, data, ok)
 }
 
 // handleVerifyUser accepts friend requests (Message.Agree): the requester

@@ -114,6 +114,7 @@ type Server struct {
 	tickets37  map[string]string // friend-request ticket -> person key
 	nextID     int64
 	createFail bool
+	mediaFail  MediaFailure
 
 	// failure injection and counting
 	failNext map[string][]int
@@ -203,6 +204,8 @@ func (s *Server) buildRoutes() map[string]http.HandlerFunc {
 		file + cgi + "webwxuploadmedia":   s.handleUpload,
 		d + cgi + "webwxcheckupload":      s.handleCheckUpload,
 		d + cgi + "webwxgetmsgimg":        s.handleGetMsgImg,
+		d + cgi + "webwxgetvoice":         s.handleGetVoiceVideo,
+		d + cgi + "webwxgetvideo":         s.handleGetVoiceVideo,
 		file + cgi + "webwxgetmedia":      s.handleGetMedia,
 		d + cgi + "webwxgeticon":          s.handleIcon,
 		d + cgi + "webwxgetheadimg":       s.handleIcon,
