@@ -230,9 +230,15 @@ func (p *Plugin) floodOffence(ctx context.Context, cfg *Config, ev *bot.Event, h
 		return err
 	}
 	lang := p.env.Lang(ev.Group)
+	action := p.env.T(lang, "moderation.level."+out.Level.String(), nil)
+	if !out.Announce && out.Level > LevelLog {
+		// The ladder held the public step back (notice cooldown): say
+		// what did happen.
+		action = p.env.T(lang, "moderation.level.held", map[string]string{"level": action, "total": strconv.Itoa(out.Total)})
+	}
 	p.env.Alert(ctx, bot.Alert{Kind: bot.AlertSpamWave, Group: ev.Group, Key: "flood/" + string(ev.Group) + "/" + string(ev.Sender),
 		Text: p.env.T(lang, "moderation.alert_flood", map[string]string{"group": ev.GroupName, "name": ev.SenderName, "rule": f.describe(lang),
-			"action": p.env.T(lang, "moderation.level."+out.Level.String(), nil), "text": clip(inc.evidence, 600)}),
+			"action": action, "text": clip(inc.evidence, 600)}),
 		Data: map[string]string{"user": string(ev.Sender), "check": hit.kind, "count": count}})
 	return nil
 }

@@ -24,6 +24,7 @@ var catalog = bot.Catalog{
 	"moderation.level.log":    {ZH: "仅记录", EN: "recorded"},
 	"moderation.level.warn":   {ZH: "公开警告", EN: "public warning"},
 	"moderation.level.notify": {ZH: "通知管理员", EN: "admins told"},
+	"moderation.level.held":   {ZH: "已记分，累计 {total} 分（刚处理过同级别违规，未重复{level}）", EN: "points added, {total} in all (the same step was taken moments ago, so no repeated {level})"},
 	"moderation.level.remove": {ZH: "移出群聊", EN: "removal"},
 
 	"moderation.dm": {ZH: "【违规记录】「{group}」\n成员：{name}（{user}）\n时间：{time}\n规则：{rules}\n原文：{text}\n本次 +{points} 分，{decay}内累计 {total} 分\n处理：{action}\n误判？在群里发 /unwarn {name} 撤销这次记录。",
