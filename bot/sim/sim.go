@@ -421,7 +421,7 @@ func (p *Platform) RemoveBot(group, by string) {
 		panic("sim: no group " + group)
 	}
 	g.BotIn = false
-	ev := bot.Event{Kind: bot.EventBotRemoved, Time: p.now(), Group: g.ID, GroupName: g.Name, Reason: "removed by " + by}
+	ev := bot.Event{Kind: bot.EventBotRemoved, Time: p.now(), Group: g.ID, GroupName: g.Name, Reason: "removed by " + by, SenderName: by}
 	p.mu.Unlock()
 	p.queue(ev)
 }

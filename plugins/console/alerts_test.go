@@ -92,7 +92,7 @@ alerts:
   webhook_always: true
 `)})
 	out := h.Do("dissolve 读书会")
-	if !strings.Contains(out, "DM:王老师: 【群已失去】管理中的群“读书会”（g_0002）已解散或不可用：dissolved by owner") {
+	if !strings.Contains(out, "DM:王老师: 【群已失去】管理中的群“读书会”（g_0002）已解散或不可用。已记录的内容仍在") {
 		t.Errorf("no group-lost DM: %s", out)
 	}
 	got := wh.take()

@@ -64,12 +64,13 @@ var texts = bot.Catalog{
 	"console.never":     {ZH: "无", EN: "never"},
 	"console.need_name": {ZH: "请写群名：/group 群名（可只写开头几个字）。发送 /groups 查看全部。", EN: "Name the group: /group NAME (the start of the name is enough). Send /groups for the list."},
 	"console.lost_removed": {
-		ZH: "【群已失去】机器人被移出了管理中的群“{name}”（{id}）：{reason}。之后的消息不再记录；如非预期，请在手机上把机器人重新拉进群。",
-		EN: "[Group lost] The bot was removed from the managed group \"{name}\" ({id}): {reason}. Nothing there is recorded any more; if this was not planned, add the bot back on the phone.",
+		ZH: "【群已失去】机器人被移出了管理中的群“{name}”（{id}）{by}。之后的消息不再记录；如非预期，请在手机上把机器人重新拉进群。",
+		EN: "[Group lost] The bot was removed from the managed group \"{name}\" ({id}){by}. Nothing there is recorded any more; if this was not planned, add the bot back on the phone.",
 	},
+	"console.lost_by": {ZH: "，操作人：{actor}", EN: " by {actor}"},
 	"console.lost_gone": {
-		ZH: "【群已失去】管理中的群“{name}”（{id}）已解散或不可用：{reason}。已记录的内容仍在，可以导出。",
-		EN: "[Group lost] The managed group \"{name}\" ({id}) was dissolved or is gone: {reason}. What was recorded is kept and can be exported.",
+		ZH: "【群已失去】管理中的群“{name}”（{id}）已解散或不可用。已记录的内容仍在，可以导出。",
+		EN: "[Group lost] The managed group \"{name}\" ({id}) was dissolved or is gone. What was recorded is kept and can be exported.",
 	},
 }
 
@@ -258,13 +259,16 @@ func (p *Plugin) HandleEvent(ctx context.Context, ev *bot.Event) error {
 	if ev.Kind == bot.EventGroupGone {
 		key = "console.lost_gone"
 	}
-	reason := ev.Reason
-	if reason == "" {
-		reason = "?"
+	// The platform's reason is a diagnostic (English) for the log and the
+	// webhook's data; the text names who did it when that is known.
+	by := ""
+	if ev.SenderName != "" && ev.Sender != bot.SelfID {
+		by = p.env.T(lang, "console.lost_by", map[string]string{"actor": ev.SenderName})
 	}
+	p.env.Log.Info("managed group lost", "group_id", string(ev.Group), "event", ev.Kind.String(), "reason", ev.Reason)
 	p.env.Alert(ctx, bot.Alert{Kind: bot.AlertGroupLost, Group: ev.Group, Key: "group_lost/" + string(ev.Group),
 		Data: map[string]string{"event": ev.Kind.String(), "reason": ev.Reason},
-		Text: p.env.T(lang, key, map[string]string{"name": name, "id": string(ev.Group), "reason": reason})})
+		Text: p.env.T(lang, key, map[string]string{"name": name, "id": string(ev.Group), "by": by})})
 	return nil
 }
 
