@@ -226,7 +226,8 @@ func (rt *Runtime) startHousekeeping() error {
 		if err := rt.sched.addCron("runtime", "_backup", rt.Config().Store.BackupCron, func(ctx context.Context) {
 			if path, err := b.Backup(ctx, "daily"); err != nil {
 				rt.log.Error("daily backup failed", "err", err)
-				rt.Alert(ctx, Alert{Kind: AlertOther, Key: "backup", Text: "daily backup failed: " + err.Error()})
+				rt.Alert(ctx, Alert{Kind: AlertOther, Key: "backup", Text: rt.text("", rt.Config().Language, "alert.backup_failed", map[string]string{"err": ShortError(err, 300)}),
+					Data: map[string]string{"error": err.Error()}})
 			} else {
 				rt.log.Info("daily backup written", "path", path)
 			}

@@ -87,6 +87,8 @@ var runtimeTexts = Catalog{
 	"confirm.ok":            {ZH: "已确认：{action}", EN: "Confirmed: {action}"},
 	"confirm.resumed":       {ZH: "机器人在执行你确认的操作时中断了，重启后已接着完成：{action}", EN: "The bot stopped while carrying out what you confirmed; after restarting it finished it: {action}"},
 	"confirm.resume_failed": {ZH: "机器人在执行你确认的操作时中断了，重启后仍未能完成：{action}（{err}）。如仍需要，请重新发起。", EN: "The bot stopped while carrying out what you confirmed and could not finish it after restarting: {action} ({err}). Start it again if it is still needed."},
+	"alert.config_refused":  {ZH: "【配置未生效】配置文件的修改有误，已拒绝，旧配置继续运行：{err}", EN: "[Config refused] The edit to the config file is invalid and was refused; the old config keeps running: {err}"},
+	"alert.backup_failed":   {ZH: "【备份失败】今天的数据库备份没有写成：{err}。机器人照常运行；请检查磁盘空间和数据目录的权限。", EN: "[Backup failed] Today's database backup was not written: {err}. The bot keeps running; check the disk space and the data folder's permissions."},
 	"confirm.stale":         {ZH: "这个验证码对应的请求已取消或已不再适用，没有执行任何操作：{action}", EN: "The request behind that code was canceled or no longer applies; nothing was done: {action}"},
 	"confirm.bad":           {ZH: "验证码无效、已使用或已过期。", EN: "That code is invalid, already used or expired."},
 	"task.new":              {ZH: "【待办 {id}】{title}\n{steps}", EN: "[Task {id}] {title}\n{steps}"},

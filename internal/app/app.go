@@ -149,7 +149,8 @@ func WatchConfig(ctx context.Context, rt *bot.Runtime, log *slog.Logger) {
 		case <-fire:
 			if err := rt.ReloadFile(ctx, "config-file"); err != nil {
 				log.Error("config edit refused; the old config keeps running", "err", err)
-				rt.Alert(ctx, bot.Alert{Kind: bot.AlertOther, Text: "config edit refused: " + err.Error()})
+				rt.Alert(ctx, bot.Alert{Kind: bot.AlertOther, Text: rt.Text(rt.Config().Language, "alert.config_refused", map[string]string{"err": err.Error()}),
+					Data: map[string]string{"error": err.Error()}})
 			}
 		case err, ok := <-w.Errors:
 			if !ok {

@@ -102,6 +102,7 @@ func TestRunAsync(t *testing.T) {
 	if rt.Config().Pacer.Burst != 5 {
 		t.Fatalf("broken config was applied")
 	}
+	waitFor("the operators' alert about the refused edit", sent("【配置未生效】配置文件的修改有误，已拒绝，旧配置继续运行："))
 	// A valid edit applies without a restart.
 	if err := os.WriteFile(cfgPath, []byte(strings.Replace(cfg, `"/"`, `"/"`, 1)+"command_prefixes: [\"!\"]\n"), 0o600); err != nil {
 		t.Fatal(err)
