@@ -359,7 +359,7 @@ func (p *Plugin) auditCommand(ctx context.Context, c *bot.Call) error {
 	var b strings.Builder
 	b.WriteString(c.T("countdown.audit.header", map[string]string{"n": strconv.Itoa(len(es)), "scope": scope, "chain": chain}))
 	for _, e := range es {
-		fmt.Fprintf(&b, "\n#%d %s %s %s：%s", e.Seq, p.when(e.Time), e.Action, e.Actor, oneLine(e.Detail, 80))
+		fmt.Fprintf(&b, "\n#%d %s %s %s：%s", e.Seq, p.when(e.Time), auditLabel(e.Action, c.Lang), e.Actor, oneLine(e.Detail, 80))
 	}
 	c.Reply(ctx, b.String())
 	return nil

@@ -338,7 +338,7 @@ func TestAuditCommand(t *testing.T) {
 	start(t, h, "王老师@技术交流群: /解散倒计时 1天 结束")
 	h.Do("dm 王老师: /countdown cancel @技术交流群")
 	out := h.Do("dm 王老师: /审计 @技术交流群 5")
-	for _, want := range []string{"哈希链校验通过", "countdown.start", "countdown.cancel", "confirm.used"} {
+	for _, want := range []string{"哈希链校验通过", "倒计时开始 u_0001", "倒计时取消", "验证码已确认"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("audit reply lacks %q:\n%s", want, out)
 		}
