@@ -172,5 +172,9 @@ func (e *Env) ResolveFormerMember(ctx context.Context, g GroupID, query string, 
 	return e.rt.ResolveFormerMember(ctx, g, query, asker, lang)
 }
 
+// SyncRecords waits until every message recorded so far is durable, so
+// that a read of the store that follows (an export) includes them.
+func (e *Env) SyncRecords(ctx context.Context) error { return e.rt.store.Sync(ctx) }
+
 // Now returns the clock's time.
 func (e *Env) Now() time.Time { return e.rt.clock.Now() }

@@ -94,6 +94,17 @@ func TestRunAsync(t *testing.T) {
 	plat.Say("技术交流群", "bob", "/help")
 	waitFor("the help reply", sent("可用命令"))
 
+	// An export in a quiet group reconciles with the store: the messages
+	// still in the group-commit writer's batch (the command itself) are
+	// flushed before the export reads.
+	plat.Say("技术交流群", "王老师", "/export")
+	waitFor("the export reply", sent("导出完成"))
+	mu.Lock()
+	if sent("核对有出入")(actions) {
+		t.Errorf("a quiet group's export did not reconcile with the store: %v", actions)
+	}
+	mu.Unlock()
+
 	// A broken edit to the config file is refused; the old config keeps working.
 	if err := os.WriteFile(cfgPath, []byte(cfg+"pacer: {burst: 0}\n"), 0o600); err != nil {
 		t.Fatal(err)

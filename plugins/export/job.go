@@ -125,6 +125,11 @@ func (p *Plugin) Archive(ctx context.Context, j Job) (*Outcome, error) {
 	}
 	opts.Dir, opts.Now, opts.FS, opts.Log, opts.GroupName = dir, p.env.Now, p.FS, p.env.Log, j.GroupName
 	opts.Progress = func(done, total int) { failpoint.Inject("export.writing") }
+	// The group-commit writer may still hold the newest messages (the
+	// /export command itself): the archive is to include them.
+	if err := p.env.SyncRecords(ctx); err != nil {
+		return nil, fmt.Errorf("export: flush recorded messages: %w", err)
+	}
 	log.Info("export started", "reason", j.Reason)
 	res, werr := archive.Write(ctx, archive.FromStore(p.env.Store, g.ID), opts)
 	var out *Outcome
