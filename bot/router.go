@@ -143,6 +143,21 @@ func (r *Router) split(text string, prefixes []string) (prefix, word, rest strin
 	return prefix, word, rest, true
 }
 
+// bareOperatorCommand reads a DM from an operator (or the owner) that
+// starts with a command's name and no prefix as that command. Others'
+// DMs are left alone: an inviter keyword is not a command.
+func (rt *Runtime) bareOperatorCommand(ctx context.Context, ev *Event) (prefix, word, rest string, ok bool) {
+	if ev.Group != "" || len(rt.Config().CommandPrefixes) == 0 {
+		return "", "", "", false
+	}
+	prefix = rt.Config().CommandPrefixes[0]
+	_, word, rest, ok = rt.router.split(prefix+strings.TrimSpace(ev.Message.Text), []string{prefix})
+	if !ok || rt.router.lookup(word) == nil || rt.roleFor(ctx, ev, "") < RoleOperator {
+		return "", "", "", false
+	}
+	return prefix, word, rest, true
+}
+
 func (r *Router) lookup(word string) *Command {
 	return r.byName[strings.ToLower(FoldWidth(word))]
 }
@@ -178,7 +193,11 @@ func (rt *Runtime) dispatchCommand(ctx context.Context, ev *Event) bool {
 	r := rt.router
 	prefix, word, rest, ok := r.split(ev.Message.Text, rt.Config().CommandPrefixes)
 	if !ok {
-		return false
+		// Operators talking to the bot by DM may leave the prefix out
+		// ("群列表", "status"): a DM to the bot is addressed to it.
+		if prefix, word, rest, ok = rt.bareOperatorCommand(ctx, ev); !ok {
+			return false
+		}
 	}
 	cmd := r.lookup(word)
 	if cmd == nil {
