@@ -233,3 +233,20 @@ func TestGlobMatch(t *testing.T) {
 		}
 	}
 }
+
+func TestUnquoteWhole(t *testing.T) {
+	for in, want := range map[string]string{
+		`"一、友善 二、别刷屏"`:  "一、友善 二、别刷屏",
+		"“一、友善\n二、别刷屏”": "一、友善\n二、别刷屏",
+		"「友善」":          "友善",
+		`"友善"交流，"不发广告"`: `"友善"交流，"不发广告"`, // quotes inside: the text's own
+		`友善 "交流"`:       `友善 "交流"`,
+		`""`:            `""`,
+		`"`:             `"`,
+		"":              "",
+	} {
+		if got := unquoteWhole(in); got != want {
+			t.Errorf("unquoteWhole(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -143,6 +143,20 @@ func (r *Router) split(text string, prefixes []string) (prefix, word, rest strin
 	return prefix, word, rest, true
 }
 
+// unquoteWhole drops one pair of quotes around all of s ("…", “…”, '…',
+// 「…」) when no quote of that kind occurs inside.
+func unquoteWhole(s string) string {
+	for _, q := range [][2]string{{`"`, `"`}, {"“", "”"}, {"'", "'"}, {"「", "」"}, {"＂", "＂"}} {
+		if len(s) > len(q[0])+len(q[1]) && strings.HasPrefix(s, q[0]) && strings.HasSuffix(s, q[1]) {
+			inner := s[len(q[0]) : len(s)-len(q[1])]
+			if !strings.Contains(inner, q[0]) && !strings.Contains(inner, q[1]) {
+				return strings.TrimSpace(inner)
+			}
+		}
+	}
+	return s
+}
+
 // bareOperatorCommand reads a DM from an operator (or the owner) that
 // starts with a command's name and no prefix as that command. Others'
 // DMs are left alone: an inviter keyword is not a command.
@@ -232,6 +246,10 @@ func (rt *Runtime) dispatchCommand(ctx context.Context, ev *Event) bool {
 				toks = []string{"--group", name}
 			}
 		}
+		// The help says to quote arguments with spaces; for a verbatim
+		// text that means quotes around all of it, which are not part of
+		// the text.
+		verbatim = unquoteWhole(verbatim)
 	} else if toks, err = Tokenize(rest); err != nil {
 		call.Reply(ctx, rt.usageReply(call, err))
 		return true
