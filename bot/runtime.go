@@ -60,6 +60,9 @@ type Runtime struct {
 	online    atomic.Bool
 	everUp    atomic.Bool
 	lastLogin atomic.Pointer[time.Time]
+	// selfName is the bot account's nickname as of the last login, for
+	// the records of what it sent.
+	selfName atomic.Pointer[string]
 	started   time.Time
 
 	mu         sync.Mutex
@@ -485,6 +488,9 @@ func (rt *Runtime) onLogin(ctx context.Context, ev *Event) {
 	if _, err := rt.store.OpenSession(ctx, now); err != nil {
 		rt.log.Error("session not recorded", "err", err)
 	}
+	if self, err := rt.platform.Self(ctx); err == nil && self.Nick != "" {
+		rt.selfName.Store(&self.Nick)
+	}
 	rt.syncGroups(ctx)
 	rt.refreshFriends(ctx, true)
 	for _, g := range rt.ManagedGroups() {
@@ -869,7 +875,10 @@ func (rt *Runtime) adjustCount(ctx context.Context, g GroupID, delta int) {
 // observeSend records the bot's own group messages and tells observers.
 func (rt *Runtime) observeSend(r SendResult) {
 	if r.Err == nil && r.To.Group != "" {
-		rec := Record{Group: r.To.Group, Time: r.At, Kind: EventMessage, Sender: SelfID, SenderName: "", FromBot: true, MsgType: MsgText, Text: r.Text}
+		rec := Record{Group: r.To.Group, Time: r.At, Kind: EventMessage, Sender: SelfID, FromBot: true, MsgType: MsgText, Text: r.Text}
+		if n := rt.selfName.Load(); n != nil {
+			rec.SenderName = *n
+		}
 		if r.File != nil {
 			rec.MsgType, rec.FileName, rec.Text = MsgFile, baseName(r.File.Path), ""
 			if r.File.Image {

@@ -1,9 +1,12 @@
 package bottest_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/qunguan/qunguan/bot"
 	"github.com/qunguan/qunguan/bot/bottest"
 )
 
@@ -25,5 +28,22 @@ func TestOperatorsMayLeaveThePrefixOutInDMs(t *testing.T) {
 		if out := h.Do(line); out != "" {
 			t.Errorf("%s: answered as a command:\n%s", line, out)
 		}
+	}
+}
+
+// TestBotMessagesAreRecordedWithItsName: what the bot says in a managed
+// group is in the record under the account's nickname (exports show it).
+func TestBotMessagesAreRecordedWithItsName(t *testing.T) {
+	h, _ := newProbeHarness(t, bottest.Options{})
+	h.Do("alice@技术交流群: /help")
+	var got []string
+	err := h.Store.ScanRecords(context.Background(), h.Group("技术交流群"), time.Time{}, time.Time{}, func(r bot.Record) error {
+		if r.FromBot {
+			got = append(got, r.SenderName)
+		}
+		return nil
+	})
+	if err != nil || len(got) == 0 || got[0] != "群管机器人" {
+		t.Errorf("bot records: %q %v", got, err)
 	}
 }

@@ -191,7 +191,10 @@ func appendHTMLRecord(b []byte, m *encode.Message) []byte {
 	b = strconv.AppendUint(b, r.Seq, 10)
 	b = append(b, `"><div class="meta"><span class="from">`...)
 	name := r.SenderName
-	if name == "" {
+	switch {
+	case name == "" && r.FromBot:
+		name = "机器人" // recorded before the bot's name was kept
+	case name == "":
 		name = string(r.Sender)
 	}
 	b = appendHTMLEscaped(b, name)
