@@ -63,7 +63,7 @@ type Runtime struct {
 	// selfName is the bot account's nickname as of the last login, for
 	// the records of what it sent.
 	selfName atomic.Pointer[string]
-	started   time.Time
+	started  time.Time
 
 	mu         sync.Mutex
 	groups     map[GroupID]GroupRecord
