@@ -250,3 +250,18 @@ func TestUnquoteWhole(t *testing.T) {
 		}
 	}
 }
+
+func TestDisplayActor(t *testing.T) {
+	for in, want := range map[string]string{
+		"u_0002 (李助教)":     "李助教（u_0002）",
+		"u_0002 (Li (TA))": "Li (TA)（u_0002）",
+		"u_0002":           "u_0002",
+		"owner":            "owner",
+		"plugin:countdown": "plugin:countdown",
+		"":                 "",
+	} {
+		if got := DisplayActor(in); got != want {
+			t.Errorf("DisplayActor(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

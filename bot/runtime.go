@@ -1022,6 +1022,18 @@ func ActorName(u UserID, name string) string {
 	return fmt.Sprintf("%s (%s)", u, name)
 }
 
+// DisplayActor shows an actor recorded by ActorName ("u_0002 (李助教)")
+// the way chat texts show people: the name first, the id beside it
+// ("李助教（u_0002）"). Other actors (an id, "owner", "plugin:x") are
+// returned as they are.
+func DisplayActor(actor string) string {
+	id, rest, ok := strings.Cut(actor, " (")
+	if !ok || !strings.HasSuffix(rest, ")") || strings.ContainsAny(id, " （") {
+		return actor
+	}
+	return strings.TrimSuffix(rest, ")") + "（" + id + "）"
+}
+
 // Counters returns a copy of the runtime counters.
 func (rt *Runtime) Counters() RuntimeCounters {
 	rt.mu.Lock()

@@ -128,7 +128,7 @@ func (p *Plugin) request(ctx context.Context, c *bot.Call, lc *Lifecycle) error 
 		return err
 	}
 	name := p.groupName(lc)
-	vars := map[string]string{"group": name, "mode": p.modeText(lc, lang), "reason": p.reason(lc, lang), "by": lc.By}
+	vars := map[string]string{"group": name, "mode": p.modeText(lc, lang), "reason": p.reason(lc, lang), "by": bot.DisplayActor(lc.By)}
 	var action string
 	switch {
 	case lc.Trigger == "dissolve":
@@ -203,7 +203,7 @@ func (p *Plugin) statusCommand(ctx context.Context, c *bot.Call) error {
 	if len(rem) == 0 {
 		rem = append(rem, "-")
 	}
-	confirmed := lc.ConfirmedBy
+	confirmed := bot.DisplayActor(lc.ConfirmedBy)
 	if confirmed == "" {
 		confirmed = c.T("countdown.status.pending", nil)
 	}
@@ -225,7 +225,7 @@ func (p *Plugin) statusCommand(ctx context.Context, c *bot.Call) error {
 	}
 	c.Reply(ctx, c.T("countdown.status", map[string]string{
 		"group": p.groupName(lc), "state": c.T("countdown.state."+string(lc.State), nil), "when": when, "left": left,
-		"mode": p.modeText(lc, lang), "reason": p.reason(lc, lang), "by": lc.By, "confirmed": confirmed,
+		"mode": p.modeText(lc, lang), "reason": p.reason(lc, lang), "by": bot.DisplayActor(lc.By), "confirmed": confirmed,
 		"reminders": strings.Join(rem, "、"), "extra": extra.String(),
 	}))
 	return nil
