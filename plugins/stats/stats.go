@@ -303,6 +303,7 @@ func ChartLabelsFor(local, english func(string, map[string]string) string, group
 			Title: r("stats.chart.title", map[string]string{"group": name, "n": strconv.Itoa(n)}), Messages: r("stats.chart.messages", nil),
 			Active: r("stats.chart.active", nil), Joins: r("stats.chart.joins", nil), Leaves: r("stats.chart.leaves", nil),
 			YLeft: r("stats.chart.y_left", nil), YRight: r("stats.chart.y_right", nil),
+			Today: r("stats.chart.today", nil), Unobserved: r("stats.chart.unobserved", nil),
 		}
 	}
 	labels := build(local)
@@ -311,7 +312,7 @@ func ChartLabelsFor(local, english func(string, map[string]string) string, group
 	}
 	if !allCovered(labels, covers) {
 		// Even English overridden with characters the font lacks: plain ASCII.
-		labels, notes = ChartLabels{Title: fmt.Sprintf("%s · %dd", fallbackName, n), Messages: "messages", Active: "active", Joins: "joined", Leaves: "left", YLeft: "messages", YRight: "people"}, append(notes, "ascii")
+		labels, notes = ChartLabels{Title: fmt.Sprintf("%s · %dd", fallbackName, n), Messages: "messages", Active: "active", Joins: "joined", Leaves: "left", YLeft: "messages", YRight: "people", Today: "today (so far)", Unobserved: "not recorded"}, append(notes, "ascii")
 	}
 	return labels, notes
 }
@@ -348,7 +349,7 @@ func (p *Plugin) writeChart(g bot.GroupRecord, period []Day, n int, lang bot.Lan
 		p.env.Log.Info("chart text adjusted to the font", "group_id", string(g.ID), "adjusted", strings.Join(notes, ", "))
 	}
 	var buf bytes.Buffer
-	if err := RenderChart(&buf, period, p.env.Global().Location, labels, font); err != nil {
+	if err := RenderChart(&buf, period, labels, font); err != nil {
 		return "", err
 	}
 	name := fmt.Sprintf("stats-%s-%d-%dd.png", g.ID, period[len(period)-1].Date, n)
