@@ -110,6 +110,9 @@ func (c *Config) Thresholds() Thresholds {
 	return th
 }
 
+// MaxDays is the longest period /stats (and `qunguan stats --days`) covers.
+func (c *Config) MaxDays() int { return days(c.MaxPeriod) }
+
 // TierDays is the tier window in days.
 func (c *Config) TierDays() int { return days(c.TierWindow) }
 
@@ -215,8 +218,8 @@ func (p *Plugin) periodDays(c *bot.Call, cfg *Config) (int, error) {
 	if n < 1 {
 		return 0, bot.Errorf("too_short", "%s", c.T("stats.too_short", nil))
 	}
-	if n > days(cfg.MaxPeriod) {
-		return 0, bot.Errorf("too_long", "%s", c.T("stats.too_long", map[string]string{"max": strconv.Itoa(days(cfg.MaxPeriod))}))
+	if n > cfg.MaxDays() {
+		return 0, bot.Errorf("too_long", "%s", c.T("stats.too_long", map[string]string{"max": strconv.Itoa(cfg.MaxDays())}))
 	}
 	return n, nil
 }
