@@ -57,10 +57,10 @@ func TestSummaryDays(t *testing.T) {
 	}{
 		{name: "first day", period: fresh, facts: Facts{Now: now, Members: 6, FirstSeen: now.Add(-6 * time.Hour), LastHuman: now.Add(-time.Hour), Coverage: 1},
 			zh: []string{"（01-07 起有记录）", "记录不足一天，暂无日均；今天至今 4 条、4 人发言", "记录不足一天，消息量暂不判断", "记录不足一天，退群比例暂不判断", "今天有成员发言"},
-			en: []string{"(recorded since 01-07)", "no daily averages yet; today so far 4 messages from 4 people", "Members spoke today"}},
+			en: []string{"(recorded since 01-07)", "no daily averages yet; today so far 4 message(s) from 4 people", "Members spoke today"}},
 		{name: "a week", period: week, facts: Facts{Now: now, Members: 6, FirstSeen: now.AddDate(0, 0, -7), LastHuman: now.Add(-30 * time.Hour), Coverage: 1},
 			zh: []string{"日均（前 6 天，不含今天）：消息 11 条，活跃 3 人；今天至今 4 条、4 人发言", "过去 6 天日均 11 条成员消息（不含今天；", "最近一条成员消息在昨天"},
-			en: []string{"A day over the 6 full days before today: 11 messages, 3 active members", "The last member message was yesterday"}},
+			en: []string{"Daily average over the 6 full day(s) before today: 11 messages, 3 active members", "The last member message was yesterday"}},
 		{name: "today alone", period: week[6:], facts: Facts{Now: now, Members: 6, FirstSeen: now.AddDate(0, 0, -7), LastHuman: now.AddDate(0, 0, -3), Coverage: 1},
 			zh: []string{"今天还没结束，不计日均；今天至今 4 条、4 人发言", "最近一条成员消息在 3 天前"},
 			en: []string{"Today is not over, so no daily average", "3 days ago"}},
