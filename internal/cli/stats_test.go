@@ -56,6 +56,14 @@ func TestStatsCommand(t *testing.T) {
 		t.Errorf("%d day rows, want 3 from 03-02:\n%s", lines, out)
 	}
 
+	// --days has the same limit as /stats in the chat (max_period, 90 days).
+	if code, _, errs := run(t, "stats", "--config", cfg, "--group", "技术", "--days", "91"); code != 1 || !strings.Contains(errs, "--days must be between 1 and 90") {
+		t.Errorf("--days 91: %d %s", code, errs)
+	}
+	if code, _, errs := run(t, "stats", "--config", cfg, "--group", "技术", "--days", "90"); code != 0 {
+		t.Errorf("--days 90: %d %s", code, errs)
+	}
+
 	code, out, _ = run(t, "stats", "--config", cfg, "--group", "g_0001", "--days", "5", "--csv")
 	rows := strings.Split(strings.TrimSpace(out), "\n")
 	if code != 0 || len(rows) != 4 || rows[0] != "date,messages,active_members,joins,leaves,media,moderation_hits,bot_messages" || !strings.HasPrefix(rows[1], "2026-03-02,") {
@@ -86,13 +94,6 @@ func TestStatsCommand(t *testing.T) {
 
 	if code, _, errs := run(t, "stats", "--config", cfg, "--group", "没有这个群"); code != 1 || !strings.Contains(errs, `no group matches "没有这个群"`) {
 		t.Errorf("unknown group: %d %s", code, errs)
-	}
-	// --days has the same limit as /stats in the chat (max_period, 90 days).
-	if code, _, errs := run(t, "stats", "--config", cfg, "--group", "技术", "--days", "91"); code != 1 || !strings.Contains(errs, "--days must be between 1 and 90") {
-		t.Errorf("--days 91: %d %s", code, errs)
-	}
-	if code, _, errs := run(t, "stats", "--config", cfg, "--group", "技术", "--days", "90"); code != 0 {
-		t.Errorf("--days 90: %d %s", code, errs)
 	}
 	if code, _, errs := run(t, "stats", "--config", cfg); code != 1 || !strings.Contains(errs, "usage: qunguan stats --group NAME") {
 		t.Errorf("no group: %d %s", code, errs)
