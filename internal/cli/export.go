@@ -151,7 +151,11 @@ func printOutcome(w io.Writer, g bot.GroupRecord, o *export.Outcome, res *archiv
 	} else {
 		fmt.Fprintf(w, "  encrypted %s\n", o.Encrypted)
 	}
-	fmt.Fprintf(w, "  records   %d (%d messages from people) over %d days\n", o.Records, o.Messages, o.Days)
+	days := "days"
+	if o.Days == 1 {
+		days = "day"
+	}
+	fmt.Fprintf(w, "  records   %d (%d messages from people) over %d %s\n", o.Records, o.Messages, o.Days, days)
 	fmt.Fprintf(w, "  covers    %s to %s\n", o.WindowStart.In(loc).Format("2006-01-02 15:04"), o.WindowEnd.In(loc).Format("2006-01-02 15:04"))
 	if len(o.Gaps) > 0 {
 		fmt.Fprintf(w, "  offline   %d period(s), %s in all: those messages are not in the archive\n", len(o.Gaps), bot.FormatDuration(time.Duration(o.OfflineSeconds)*time.Second, bot.LangEN))

@@ -53,7 +53,7 @@ func TestExportCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("export: %d\n%s\n%s", code, stdout, stderr)
 	}
-	for _, want := range []string{"written, re-read and verified", "records   3", "redacted  1 numbers", "manifest  sha256"} {
+	for _, want := range []string{"written, re-read and verified", "records   3 (3 messages from people) over 1 day\n", "redacted  1 numbers", "manifest  sha256"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}

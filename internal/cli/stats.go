@@ -33,7 +33,7 @@ func statsCmd(e Env, args []string) error {
 	cfgPath := fs.String("config", "config.yaml", "config file (time zone, thresholds, language)")
 	dataDir := fs.String("data-dir", "", "data dir (overrides the config)")
 	group := fs.String("group", "", "the group: its name, the start or a part of it, or its id")
-	n := fs.Int("days", 30, "days to cover, ending today")
+	n := fs.Int("days", 30, "days to cover, ending today (at most the stats plugin's max_period, 90 by default)")
 	csv := fs.Bool("csv", false, "print CSV (one line per day; with --members one per member)")
 	members := fs.Bool("members", false, "list the members with their tier, days spoken, messages and when they last spoke")
 	if err := fs.Parse(args); err != nil {
@@ -41,9 +41,6 @@ func statsCmd(e Env, args []string) error {
 	}
 	if *group == "" {
 		return fmt.Errorf("usage: qunguan stats --group NAME [--days 30] [--csv] [--members] [--config FILE]")
-	}
-	if *n < 1 || *n > 120 {
-		return fmt.Errorf("--days must be between 1 and 120")
 	}
 	cfg, err := bot.LoadConfig(*cfgPath, plugins.All())
 	if err != nil {
@@ -73,6 +70,10 @@ func statsCmd(e Env, args []string) error {
 	scfg, _ := cfg.PluginConfig("stats", g.Name).(*stats.Config)
 	if scfg == nil {
 		scfg = stats.DefaultConfig()
+	}
+	// The same limit as /stats in the chat.
+	if maxDays := scfg.MaxDays(); *n < 1 || *n > maxDays {
+		return fmt.Errorf("--days must be between 1 and %d (max_period of the stats plugin)", maxDays)
 	}
 	a := &stats.Analyzer{Store: db, KV: db.KV("stats"), Loc: cfg.Location, Now: now, Live: false}
 	as, err := a.Assess(ctx, g, scfg.Thresholds(), scfg.TierDays())
@@ -127,8 +128,7 @@ func statsCmd(e Env, args []string) error {
 	fmt.Fprintln(tw, "date\tmessages\tactive\tjoins\tleaves\tmedia\tmoderation\t")
 	for _, d := range period {
 		if !d.Observed {
-			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t\n", stats.FormatDate(d.Date, true))
-			continue
+			continue // before the bot saw the group: the summary says since when
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", stats.FormatDate(d.Date, true), d.Messages, d.Active, d.Joins, d.Leaves, d.Media, d.ModHits)
 	}

@@ -43,21 +43,30 @@ func TestStatsCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("stats: %d %s", code, errs)
 	}
-	for _, want := range []string{"技术交流群（g_0001）", "【技术交流群 · 近 5 天】", "消息 5 条", "入群 1", "图片/文件 1", "健康度", "核心 0、普通 3、沉默 3", "date  messages"} {
+	for _, want := range []string{"技术交流群（g_0001）", "【技术交流群 · 近 5 天】（03-02 起有记录）", "消息 5 条", "入群 1", "图片/文件 1", "健康度", "核心 0、普通 3、沉默 3", "date  messages"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in:\n%s", want, out)
 		}
 	}
-	if !strings.Contains(out, "2026-02-28         -") || !strings.Contains(out, "2026-03-02         3       3      1       0      1           0") {
+	if !strings.Contains(out, "2026-03-02         3       3      1       0      1           0") {
 		t.Errorf("day rows:\n%s", out)
 	}
-	if lines := strings.Count(out, "2026-0"); lines != 5 {
-		t.Errorf("%d day rows, want 5:\n%s", lines, out)
+	// The bot first saw the group on 03-02: the two days before are left out.
+	if lines := strings.Count(out, "2026-0"); lines != 3 || strings.Contains(out, "2026-02-28") || strings.Contains(out, "2026-03-01") {
+		t.Errorf("%d day rows, want 3 from 03-02:\n%s", lines, out)
 	}
 
-	code, out, _ = run(t, "stats", "--config", cfg, "--group", "g_0001", "--days", "3", "--csv")
+	// --days has the same limit as /stats in the chat (max_period, 90 days).
+	if code, _, errs := run(t, "stats", "--config", cfg, "--group", "技术", "--days", "91"); code != 1 || !strings.Contains(errs, "--days must be between 1 and 90") {
+		t.Errorf("--days 91: %d %s", code, errs)
+	}
+	if code, _, errs := run(t, "stats", "--config", cfg, "--group", "技术", "--days", "90"); code != 0 {
+		t.Errorf("--days 90: %d %s", code, errs)
+	}
+
+	code, out, _ = run(t, "stats", "--config", cfg, "--group", "g_0001", "--days", "5", "--csv")
 	rows := strings.Split(strings.TrimSpace(out), "\n")
-	if code != 0 || len(rows) != 4 || rows[0] != "date,messages,active_members,joins,leaves,media,moderation_hits,bot_messages,observed" {
+	if code != 0 || len(rows) != 4 || rows[0] != "date,messages,active_members,joins,leaves,media,moderation_hits,bot_messages" || !strings.HasPrefix(rows[1], "2026-03-02,") {
 		t.Fatalf("csv: %d\n%s", code, out)
 	}
 	total := 0
@@ -75,11 +84,11 @@ func TestStatsCommand(t *testing.T) {
 
 	code, out, _ = run(t, "stats", "--config", cfg, "--group", "技术交流群", "--members", "--csv")
 	if code != 0 || !strings.Contains(out, "user,name,tier,active_days,window_messages,messages,last_spoke\n") ||
-		!strings.Contains(out, ",小A,ordinary,2,2,3,2026-03-04T09:00:00+08:00") || !strings.Contains(out, ",dave,silent,0,0,0,\n") {
+		!strings.Contains(out, ",小A,ordinary,3,3,3,2026-03-04T09:00:00+08:00") || !strings.Contains(out, ",dave,silent,0,0,0,\n") {
 		t.Errorf("members csv: %d\n%s", code, out)
 	}
 	code, out, _ = run(t, "stats", "--config", cfg, "--group", "技术交流群", "--members")
-	if code != 0 || !strings.Contains(out, "普通｜小A（u_0003）｜2 天发言，2 条｜累计 3 条｜最后发言 2026-03-04 09:00") {
+	if code != 0 || !strings.Contains(out, "普通｜小A（u_0003）｜3 天发言，3 条｜累计 3 条｜最后发言 2026-03-04 09:00") {
 		t.Errorf("members: %d\n%s", code, out)
 	}
 

@@ -204,7 +204,7 @@ func TestGroupStatus(t *testing.T) {
 		Plugins: func() []bot.Plugin { p = moderation.New(); return []bot.Plugin{p} }})
 	ctx := context.Background()
 	g := h.Group("技术交流群")
-	if got := p.GroupStatus(ctx, g, bot.LangZH); got != "审核：0 人30天内有违规记分，0 个移出待办" {
+	if got := p.GroupStatus(ctx, g, bot.LangZH); got != "审核：30天内有违规记分 0 人，移出待办 0 个" {
 		t.Errorf("empty status = %q", got)
 	}
 	h.Do("bob@技术交流群: 加微信", "carol@技术交流群: 加微信", "carol@技术交流群: 还是加微信", "carol@技术交流群: 加微信!")

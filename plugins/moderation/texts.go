@@ -43,7 +43,7 @@ var catalog = bot.Catalog{
 	"moderation.alert_flood": {ZH: "【刷屏】「{group}」{name}：{rule}。已处理：{action}。\n最近的消息：\n{text}", EN: "[Flood] \"{group}\" {name}: {rule}. Action: {action}.\nRecent messages:\n{text}"},
 	"moderation.alert_wave":  {ZH: "【多群群发】同一段文字 {within}内出现在 {n} 个群：{groups}\n发送者：{senders}\n内容：{text}", EN: "[Spam wave] The same text reached {n} groups within {within}: {groups}\nSenders: {senders}\nText: {text}"},
 
-	"moderation.status":     {ZH: "审核：{members} 人{decay}内有违规记分，{tasks} 个移出待办", EN: "Moderation: {members} member(s) with points within {decay}, {tasks} removal task(s)"},
+	"moderation.status":     {ZH: "审核：{decay}内有违规记分 {members} 人，移出待办 {tasks} 个", EN: "Moderation: {members} member(s) with points within {decay}, {tasks} removal task(s)"},
 	"moderation.status_off": {ZH: "审核：已关闭", EN: "Moderation: off"},
 
 	"moderation.help.warn":     {ZH: "警告成员并记分，如 /警告 bob 发广告", EN: "Warn a member and add points, e.g. /warn bob ads"},

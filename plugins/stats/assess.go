@@ -12,7 +12,9 @@ import (
 // Assessment is one group's health with what it was computed from.
 type Assessment struct {
 	Group bot.GroupRecord
-	// Days end with today, left empty: health and tiers use finished days.
+	// Days end with today: counted so far by Analyzer.Assess (member
+	// tiers count it), left empty by AssessAll (health looks at finished
+	// days only, and a report over many groups saves a scan per group).
 	Days   []Day
 	Health Health
 	// Silent estimates the members who did not speak in the tier window
@@ -33,11 +35,11 @@ func (a *Analyzer) Assess(ctx context.Context, g bot.GroupRecord, th Thresholds,
 	if err != nil {
 		return Assessment{}, fmt.Errorf("sessions: %w", err)
 	}
-	return a.assess(ctx, nil, g, th, tierWindow, ss)
+	return a.assess(ctx, nil, g, th, tierWindow, ss, true)
 }
 
-func (a *Analyzer) assess(ctx context.Context, b *batch, g bot.GroupRecord, th Thresholds, tierWindow int, ss []bot.Session) (Assessment, error) {
-	days, err := a.days(ctx, b, g, max(historyDays(th), tierWindow+1), false)
+func (a *Analyzer) assess(ctx context.Context, b *batch, g bot.GroupRecord, th Thresholds, tierWindow int, ss []bot.Session, withToday bool) (Assessment, error) {
+	days, err := a.days(ctx, b, g, max(historyDays(th), tierWindow+1), withToday)
 	if err != nil {
 		return Assessment{}, err
 	}
@@ -46,7 +48,7 @@ func (a *Analyzer) assess(ctx context.Context, b *batch, g bot.GroupRecord, th T
 	if since.IsZero() || since.Before(g.FirstSeen) {
 		since = g.FirstSeen
 	}
-	f := Facts{Now: now, Members: g.MemberCount, LastHuman: g.LastHuman, FirstSeen: g.FirstSeen, Coverage: coverage(ss, since, now, a.Live)}
+	f := Facts{Now: now, Members: g.MemberCount, LastHuman: g.LastHuman, FirstSeen: g.FirstSeen, Coverage: coverage(ss, since, now, a.Live), Loc: a.Loc}
 	h := Assess(days, f, th)
 	silent := g.MemberCount - distinctSpeakers(days, tierWindow)
 	return Assessment{Group: g, Days: days, Health: h, Silent: max(silent, 0)}, nil
@@ -70,7 +72,7 @@ func (a *Analyzer) AssessAll(ctx context.Context, groups []bot.GroupRecord, rule
 			return nil, err
 		}
 		th, window := rules(g)
-		as, err := a.assess(ctx, b, g, th, window, ss)
+		as, err := a.assess(ctx, b, g, th, window, ss, false)
 		if err != nil {
 			return nil, fmt.Errorf("group %s: %w", g.ID, err)
 		}

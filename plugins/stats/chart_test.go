@@ -6,9 +6,9 @@ import (
 	"image/color"
 	"image/png"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/qunguan/qunguan/bot"
 	"github.com/qunguan/qunguan/bot/bottest"
@@ -53,6 +53,11 @@ func replyChart(t *testing.T, cmd string) []byte {
 func TestStatsReplyImage(t *testing.T) {
 	t.Parallel()
 	data := replyChart(t, "王老师@技术交流群: /统计")
+	if dir := os.Getenv("QUNGUAN_STATS_PNG"); dir != "" {
+		if err := os.WriteFile(filepath.Join(dir, "reply-30d.png"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	img, err := png.Decode(bytes.NewReader(data))
 	if err != nil {
 		t.Fatalf("reply is not a PNG: %v", err)
@@ -143,8 +148,8 @@ func render(t *testing.T, title string) image.Image {
 	}
 	days := []stats.Day{{Date: 20260301, Messages: 3, Active: 2, Observed: true}, {Date: 20260302, Messages: 5, Active: 3, Observed: true}}
 	var buf bytes.Buffer
-	labels := stats.ChartLabels{Title: title, Messages: "消息", Active: "活跃成员", Joins: "入群", Leaves: "退群", YLeft: "消息（条）", YRight: "人数"}
-	if err := stats.RenderChart(&buf, days, time.FixedZone("CST", 8*3600), labels, font); err != nil {
+	labels := stats.ChartLabels{Title: title, Messages: "消息", Active: "活跃成员", Joins: "入群", Leaves: "退群", YLeft: "消息（条）", YRight: "人数", Today: "今天（未结束）", Unobserved: "无记录"}
+	if err := stats.RenderChart(&buf, days, labels, font); err != nil {
 		t.Fatal(err)
 	}
 	img, err := png.Decode(&buf)
@@ -154,12 +159,13 @@ func render(t *testing.T, title string) image.Image {
 	return img
 }
 
-// titleStrip returns the pixels of the band the title is drawn in.
+// titleStrip returns the pixels of the band the title is drawn in, short
+// of the corners where the axis titles are.
 func titleStrip(t *testing.T, img image.Image) []byte {
 	t.Helper()
 	var out []byte
 	for y := 0; y < 48; y++ {
-		for x := 0; x < stats.ChartWidth; x++ {
+		for x := 160; x < stats.ChartWidth-160; x++ {
 			c := rgba(img.At(x, y))
 			out = append(out, c.R, c.G, c.B)
 		}
@@ -218,7 +224,7 @@ func TestChartLabelsNeverTofu(t *testing.T) {
 	if l.Messages != "messages" || l.Title != "读书会 · last 30 days" || len(notes) != 1 {
 		t.Errorf("override: %+v notes %v", l, notes)
 	}
-	for _, s := range []string{l.Title, l.Messages, l.Active, l.Joins, l.Leaves, l.YLeft, l.YRight} {
+	for _, s := range []string{l.Title, l.Messages, l.Active, l.Joins, l.Leaves, l.YLeft, l.YRight, l.Today, l.Unobserved} {
 		if !covers(s) {
 			t.Errorf("label %q would draw boxes", s)
 		}
@@ -232,7 +238,7 @@ func TestChartEdgeCases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	labels := stats.ChartLabels{Title: "读书会 · 近 1 天", Messages: "消息", Active: "活跃成员", Joins: "入群", Leaves: "退群", YLeft: "消息（条）", YRight: "人数"}
+	labels := stats.ChartLabels{Title: "读书会 · 近 1 天", Messages: "消息", Active: "活跃成员", Joins: "入群", Leaves: "退群", YLeft: "消息（条）", YRight: "人数", Today: "今天（未结束）", Unobserved: "无记录"}
 	for name, days := range map[string][]stats.Day{
 		"one day":      {{Date: 20260302, Messages: 4, Active: 2, Observed: true}},
 		"zeros":        {{Date: 20260301, Observed: true}, {Date: 20260302, Observed: true}},
@@ -240,7 +246,7 @@ func TestChartEdgeCases(t *testing.T) {
 		"busy":         {{Date: 20260301, Messages: 1000, Active: 120, Joins: 40, Observed: true}, {Date: 20260302, Messages: 3, Observed: true}},
 	} {
 		var buf bytes.Buffer
-		if err := stats.RenderChart(&buf, days, time.UTC, labels, font); err != nil {
+		if err := stats.RenderChart(&buf, days, labels, font); err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
@@ -248,7 +254,7 @@ func TestChartEdgeCases(t *testing.T) {
 			t.Errorf("%s: not a PNG: %v", name, err)
 		}
 	}
-	if err := stats.RenderChart(&bytes.Buffer{}, nil, time.UTC, labels, font); err == nil {
+	if err := stats.RenderChart(&bytes.Buffer{}, nil, labels, font); err == nil {
 		t.Error("no days drew a chart")
 	}
 }

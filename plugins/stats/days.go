@@ -319,12 +319,17 @@ func Sum(days []Day) Totals {
 	return t
 }
 
-// CSV renders days as CSV with a header line.
+// CSV renders days as CSV with a header line, one line per recorded day:
+// days before the bot first saw the group are left out (they would read
+// as days of zeros).
 func CSV(days []Day) string {
 	var b strings.Builder
-	b.WriteString("date,messages,active_members,joins,leaves,media,moderation_hits,bot_messages,observed\n")
+	b.WriteString("date,messages,active_members,joins,leaves,media,moderation_hits,bot_messages\n")
 	for _, d := range days {
-		fmt.Fprintf(&b, "%s,%d,%d,%d,%d,%d,%d,%d,%t\n", FormatDate(d.Date, true), d.Messages, d.Active, d.Joins, d.Leaves, d.Media, d.ModHits, d.Bot, d.Observed)
+		if !d.Observed {
+			continue
+		}
+		fmt.Fprintf(&b, "%s,%d,%d,%d,%d,%d,%d,%d\n", FormatDate(d.Date, true), d.Messages, d.Active, d.Joins, d.Leaves, d.Media, d.ModHits, d.Bot)
 	}
 	return b.String()
 }

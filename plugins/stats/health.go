@@ -78,6 +78,9 @@ type Facts struct {
 	// Coverage is the share of time the bot was online since the later of
 	// LastHuman and FirstSeen (1 when it never went offline).
 	Coverage float64
+	// Loc is the zone calendar days are cut in (Now's when nil): the last
+	// message is told as today, yesterday or so many days ago.
+	Loc *time.Location
 }
 
 // Reason is one signal behind a health score, rendered from the catalog.
@@ -169,6 +172,8 @@ func Assess(days []Day, f Facts, th Thresholds) Health {
 		score -= 25 * (1 - math.Min(1, h.MsgsPerDay/(2*th.MinDailyMessages)))
 	}
 	switch {
+	case len(week) == 0:
+		h.Reasons = append(h.Reasons, Reason{Key: "stats.why.msgs_none"})
 	case len(week) < 7:
 		h.Reasons = append(h.Reasons, Reason{Key: "stats.why.msgs_young", Vars: map[string]string{"avg": fmt1(h.MsgsPerDay), "days": strconv.Itoa(len(week))}})
 	case lowMsgs:
@@ -225,9 +230,12 @@ func Assess(days []Day, f Facts, th Thresholds) Health {
 		score -= 25 * math.Min(1, h.LeavePercent/(2*th.MaxLeavePercent))
 	}
 	lv := map[string]string{"n": strconv.Itoa(h.Leaves), "pct": fmt1(h.LeavePercent), "limit": fmt1(th.MaxLeavePercent), "days": strconv.Itoa(len(month))}
-	if churnBad {
+	switch {
+	case len(month) == 0:
+		h.Reasons = append(h.Reasons, Reason{Key: "stats.why.leaves_none"})
+	case churnBad:
 		h.Reasons = append(h.Reasons, Reason{Key: "stats.why.leaves_high", Bad: true, Vars: lv})
-	} else {
+	default:
 		h.Reasons = append(h.Reasons, Reason{Key: "stats.why.leaves_ok", Vars: lv})
 	}
 
@@ -238,8 +246,8 @@ func Assess(days []Day, f Facts, th Thresholds) Health {
 		since = f.FirstSeen
 	}
 	dead := false
-	if !since.IsZero() && f.Now.After(since) {
-		h.Silent = f.Now.Sub(since)
+	if !since.IsZero() {
+		h.Silent = max(f.Now.Sub(since), 0)
 		if th.DeadAfter > 0 {
 			score -= 25 * math.Min(1, float64(h.Silent)/float64(th.DeadAfter))
 		}
@@ -250,10 +258,13 @@ func Assess(days []Day, f Facts, th Thresholds) Health {
 			h.Reasons = append(h.Reasons, Reason{Key: "stats.why.silent_dead", Bad: true, Vars: sv})
 		case h.Silent >= th.DeadAfter:
 			h.Reasons = append(h.Reasons, Reason{Key: "stats.why.silent_offline", Vars: sv})
+		case f.LastHuman.IsZero() && h.Silent < 24*time.Hour:
+			h.Reasons = append(h.Reasons, Reason{Key: "stats.why.silent_never_new"})
 		case f.LastHuman.IsZero():
+			sv["days"] = strconv.Itoa(int(math.Round(h.Silent.Hours() / 24)))
 			h.Reasons = append(h.Reasons, Reason{Key: "stats.why.silent_never", Vars: sv})
 		default:
-			h.Reasons = append(h.Reasons, Reason{Key: "stats.why.silent_ok", Vars: sv})
+			h.Reasons = append(h.Reasons, lastMessage(f))
 		}
 	}
 
@@ -271,6 +282,27 @@ func Assess(days []Day, f Facts, th Thresholds) Health {
 	}
 	h.Score = int(math.Round(math.Max(0, math.Min(100, score))))
 	return h
+}
+
+// lastMessage tells when the last member message was in calendar days:
+// today, yesterday or so many days ago (never "0 days ago").
+func lastMessage(f Facts) Reason {
+	loc := f.Loc
+	if loc == nil {
+		loc = f.Now.Location()
+	}
+	date := func(t time.Time) time.Time {
+		y, m, d := t.In(loc).Date()
+		return time.Date(y, m, d, 12, 0, 0, 0, time.UTC)
+	}
+	switch n := int(math.Round(date(f.Now).Sub(date(f.LastHuman)).Hours() / 24)); {
+	case n <= 0:
+		return Reason{Key: "stats.why.silent_today"}
+	case n == 1:
+		return Reason{Key: "stats.why.silent_yesterday"}
+	default:
+		return Reason{Key: "stats.why.silent_ok", Vars: map[string]string{"days": strconv.Itoa(n)}}
+	}
 }
 
 func fmt1(v float64) string {

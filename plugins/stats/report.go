@@ -190,7 +190,12 @@ func Report(as []Assessment, in ReportInput) string {
 				"low": strconv.Itoa(as[limit].Health.Score), "high": strconv.Itoa(as[len(as)-1].Health.Score)}))
 			break
 		}
-		b.WriteString("\n" + r("stats.report.rank", map[string]string{"i": strconv.Itoa(i + 1), "group": a.Group.Name, "id": string(a.Group.ID),
+		// A group seen for less than a day has no daily average yet, not one of 0.
+		key := "stats.report.rank"
+		if a.Health.ObservedDays == 0 {
+			key = "stats.report.rank_new"
+		}
+		b.WriteString("\n" + r(key, map[string]string{"i": strconv.Itoa(i + 1), "group": a.Group.Name, "id": string(a.Group.ID),
 			"score": strconv.Itoa(a.Health.Score), "stage": StageName(r, a.Health.Stage), "members": strconv.Itoa(a.Group.MemberCount), "avg": fmt1(a.Health.MsgsPerDay)}))
 		if a.Health.Stage != StageHealthy {
 			for _, rs := range a.Health.Reasons {

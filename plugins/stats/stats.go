@@ -110,6 +110,9 @@ func (c *Config) Thresholds() Thresholds {
 	return th
 }
 
+// MaxDays is the longest period /stats (and `qunguan stats --days`) covers.
+func (c *Config) MaxDays() int { return days(c.MaxPeriod) }
+
 // TierDays is the tier window in days.
 func (c *Config) TierDays() int { return days(c.TierWindow) }
 
@@ -215,8 +218,8 @@ func (p *Plugin) periodDays(c *bot.Call, cfg *Config) (int, error) {
 	if n < 1 {
 		return 0, bot.Errorf("too_short", "%s", c.T("stats.too_short", nil))
 	}
-	if n > days(cfg.MaxPeriod) {
-		return 0, bot.Errorf("too_long", "%s", c.T("stats.too_long", map[string]string{"max": strconv.Itoa(days(cfg.MaxPeriod))}))
+	if n > cfg.MaxDays() {
+		return 0, bot.Errorf("too_long", "%s", c.T("stats.too_long", map[string]string{"max": strconv.Itoa(cfg.MaxDays())}))
 	}
 	return n, nil
 }
@@ -263,21 +266,35 @@ func (p *Plugin) statsCmd(ctx context.Context, c *bot.Call) error {
 }
 
 // Summary renders the /stats text: totals over period (today included),
-// averages over its finished days, member tiers and health with its reasons.
+// daily averages over its finished days (today is left out, and the text
+// says so; with no finished day recorded it says that instead of showing
+// zeros), today so far, member tiers and health with its reasons.
 func Summary(r func(string, map[string]string) string, g bot.GroupRecord, period []Day, h Health, tiers TierCounts) string {
 	tot := Sum(period)
-	// Averages are over finished days: today has only just begun.
-	full := tot
-	if len(period) > 1 {
-		full = Sum(period[:len(period)-1])
+	today := period[len(period)-1]
+	full := Sum(period[:len(period)-1])
+	since := ""
+	if !period[0].Observed {
+		for _, d := range period {
+			if d.Observed {
+				since = r("stats.summary_since", map[string]string{"date": FormatDate(d.Date, false)})
+				break
+			}
+		}
 	}
-	avg, active := "0", "0"
-	if full.Days > 0 {
-		avg = fmt1(float64(full.Messages) / float64(full.Days))
-		active = fmt1(float64(full.ActiveSum) / float64(full.Days))
+	vars := map[string]string{"days": strconv.Itoa(full.Days), "today_msgs": strconv.Itoa(today.Messages), "today_active": strconv.Itoa(today.Active)}
+	avgKey := "stats.summary_avg"
+	switch {
+	case h.ObservedDays == 0:
+		avgKey = "stats.summary_avg_new"
+	case full.Days == 0:
+		avgKey = "stats.summary_avg_today"
+	default:
+		vars["avg"] = fmt1(float64(full.Messages) / float64(full.Days))
+		vars["active"] = fmt1(float64(full.ActiveSum) / float64(full.Days))
 	}
 	return r("stats.summary", map[string]string{
-		"group": g.Name, "n": strconv.Itoa(len(period)), "msgs": strconv.Itoa(tot.Messages), "avg": avg, "active": active,
+		"group": g.Name, "n": strconv.Itoa(len(period)), "since": since, "msgs": strconv.Itoa(tot.Messages), "averages": r(avgKey, vars),
 		"joins": strconv.Itoa(tot.Joins), "leaves": strconv.Itoa(tot.Leaves), "media": strconv.Itoa(tot.Media), "mod": strconv.Itoa(tot.ModHits),
 		"members": strconv.Itoa(g.MemberCount), "core": strconv.Itoa(tiers.Core), "ordinary": strconv.Itoa(tiers.Ordinary), "silent": strconv.Itoa(tiers.Silent),
 		"score": strconv.Itoa(h.Score), "stage": StageName(r, h.Stage), "why": strings.Join(h.Explain(r), "\n"),
@@ -303,6 +320,7 @@ func ChartLabelsFor(local, english func(string, map[string]string) string, group
 			Title: r("stats.chart.title", map[string]string{"group": name, "n": strconv.Itoa(n)}), Messages: r("stats.chart.messages", nil),
 			Active: r("stats.chart.active", nil), Joins: r("stats.chart.joins", nil), Leaves: r("stats.chart.leaves", nil),
 			YLeft: r("stats.chart.y_left", nil), YRight: r("stats.chart.y_right", nil),
+			Today: r("stats.chart.today", nil), Unobserved: r("stats.chart.unobserved", nil),
 		}
 	}
 	labels := build(local)
@@ -311,7 +329,7 @@ func ChartLabelsFor(local, english func(string, map[string]string) string, group
 	}
 	if !allCovered(labels, covers) {
 		// Even English overridden with characters the font lacks: plain ASCII.
-		labels, notes = ChartLabels{Title: fmt.Sprintf("%s · %dd", fallbackName, n), Messages: "messages", Active: "active", Joins: "joined", Leaves: "left", YLeft: "messages", YRight: "people"}, append(notes, "ascii")
+		labels, notes = ChartLabels{Title: fmt.Sprintf("%s · %dd", fallbackName, n), Messages: "messages", Active: "active", Joins: "joined", Leaves: "left", YLeft: "messages", YRight: "people", Today: "today (so far)", Unobserved: "not recorded"}, append(notes, "ascii")
 	}
 	return labels, notes
 }
@@ -348,7 +366,7 @@ func (p *Plugin) writeChart(g bot.GroupRecord, period []Day, n int, lang bot.Lan
 		p.env.Log.Info("chart text adjusted to the font", "group_id", string(g.ID), "adjusted", strings.Join(notes, ", "))
 	}
 	var buf bytes.Buffer
-	if err := RenderChart(&buf, period, p.env.Global().Location, labels, font); err != nil {
+	if err := RenderChart(&buf, period, labels, font); err != nil {
 		return "", err
 	}
 	name := fmt.Sprintf("stats-%s-%d-%dd.png", g.ID, period[len(period)-1].Date, n)
@@ -435,7 +453,7 @@ func (p *Plugin) saveStage(ctx context.Context, key string, h Health) {
 // of one listing; groups the bot is no longer in get no line.
 func (p *Plugin) GroupStatus(ctx context.Context, g bot.GroupID, lang bot.Lang) string {
 	r := p.render(lang)
-	as, err := p.assessOne(ctx, g)
+	as, err := p.assessOne(ctx, g, false)
 	if errors.Is(err, errNotTracked) {
 		return ""
 	}
@@ -464,7 +482,9 @@ func (p *Plugin) listingBatch() *batch {
 	return p.shared
 }
 
-func (p *Plugin) assessOne(ctx context.Context, g bot.GroupID) (Assessment, error) {
+// assessOne assesses g for the console; withToday counts today's
+// records too (member tiers need them, the health line does not).
+func (p *Plugin) assessOne(ctx context.Context, g bot.GroupID, withToday bool) (Assessment, error) {
 	rec, err := p.env.Store.Group(ctx, g)
 	if err != nil {
 		return Assessment{}, err
@@ -477,13 +497,13 @@ func (p *Plugin) assessOne(ctx context.Context, g bot.GroupID) (Assessment, erro
 		return Assessment{}, err
 	}
 	th, window := p.rules(rec)
-	return p.analyzer().assess(ctx, p.listingBatch(), rec, th, window, ss)
+	return p.analyzer().assess(ctx, p.listingBatch(), rec, th, window, ss, withToday)
 }
 
 // GroupDetail adds the health explanation and member tiers to the operator
 // console's /group NAME.
 func (p *Plugin) GroupDetail(ctx context.Context, g bot.GroupID, lang bot.Lang) string {
-	as, err := p.assessOne(ctx, g)
+	as, err := p.assessOne(ctx, g, true)
 	if errors.Is(err, errNotTracked) {
 		return ""
 	}

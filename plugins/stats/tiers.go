@@ -36,7 +36,7 @@ type MemberStat struct {
 	// LastSpoke and Messages are all-time, from the member record.
 	LastSpoke time.Time
 	Messages  int64
-	// ActiveDays and WindowMessages count the tier window.
+	// ActiveDays and WindowMessages count the tier window and today.
 	ActiveDays     int
 	WindowMessages int
 	Tier           Tier
@@ -45,21 +45,25 @@ type MemberStat struct {
 // TierCounts counts present members per tier.
 type TierCounts struct{ Core, Ordinary, Silent int }
 
-// Tiers classifies present members over the last window days of days
-// (finished days only): core when active on at least coreDays of them,
-// ordinary when active at least once, silent otherwise. Members come from
-// the store; days supply who spoke when.
+// tierDays returns the days member tiers look at: the last window
+// finished days of days and today (its last entry), so that a member who
+// spoke today is not called silent.
+func tierDays(days []Day, window int) []Day {
+	if len(days) > window+1 {
+		return days[len(days)-window-1:]
+	}
+	return days
+}
+
+// Tiers classifies present members over the last window finished days of
+// days and today (the last entry, counted so far when it was counted):
+// core when active on at least coreDays of them, ordinary when active at
+// least once, silent otherwise. Members come from the store; days supply
+// who spoke when.
 func Tiers(members []bot.MemberRecord, days []Day, window, coreDays int) ([]MemberStat, TierCounts) {
-	finished := days
-	if len(finished) > 0 {
-		finished = finished[:len(finished)-1]
-	}
-	if len(finished) > window {
-		finished = finished[len(finished)-window:]
-	}
 	activeDays := map[bot.UserID]int{}
 	msgs := map[bot.UserID]int{}
-	for _, d := range finished {
+	for _, d := range tierDays(days, window) {
 		for u, n := range d.Speakers {
 			activeDays[u]++
 			msgs[u] += n
@@ -98,17 +102,10 @@ func Tiers(members []bot.MemberRecord, days []Day, window, coreDays int) ([]Memb
 	return out, c
 }
 
-// distinctSpeakers counts the people who spoke on the last window finished days.
+// distinctSpeakers counts the people who spoke on the days tiers look at.
 func distinctSpeakers(days []Day, window int) int {
-	finished := days
-	if len(finished) > 0 {
-		finished = finished[:len(finished)-1]
-	}
-	if len(finished) > window {
-		finished = finished[len(finished)-window:]
-	}
 	seen := map[bot.UserID]bool{}
-	for _, d := range finished {
+	for _, d := range tierDays(days, window) {
 		for u := range d.Speakers {
 			seen[u] = true
 		}
