@@ -242,7 +242,7 @@ func (b *Bot) step(line string) (string, error) {
 		}
 		p.SetNick(fields[1], fields[3])
 	case fields[0] == "card" && len(fields) == 4:
-		if err := b.need(fields[1], fields[2]); err != nil {
+		if err := b.needMember(fields[1], fields[2]); err != nil {
 			return "", err
 		}
 		p.SetCard(fields[1], fields[2], fields[3])
@@ -276,7 +276,7 @@ func (b *Bot) step(line string) (string, error) {
 		if m[1] == "file" {
 			typ = bot.MsgFile
 		}
-		if err := b.need(m[3], m[2]); err != nil {
+		if err := b.needMember(m[3], m[2]); err != nil {
 			return "", err
 		}
 		p.SendMedia(m[3], m[2], typ, m[4], "")
@@ -294,6 +294,13 @@ func (b *Bot) step(line string) (string, error) {
 		if err := b.need(m[3], ""); err != nil {
 			return "", err
 		}
+		if m[1] == "-" {
+			for _, n := range nicks {
+				if err := b.needMember(m[3], n); err != nil {
+					return "", err
+				}
+			}
+		}
 		if m[1] == "+" {
 			p.Join(m[3], m[4], nicks...)
 		} else {
@@ -301,7 +308,7 @@ func (b *Bot) step(line string) (string, error) {
 		}
 	case sayRE.MatchString(line):
 		m := sayRE.FindStringSubmatch(line)
-		if err := b.need(m[2], m[1]); err != nil {
+		if err := b.needMember(m[2], m[1]); err != nil {
 			return "", err
 		}
 		p.Say(m[2], m[1], m[3])
@@ -323,6 +330,30 @@ func (b *Bot) need(group, nick string) error {
 		return fmt.Errorf("no person %q in the simulated world", nick)
 	}
 	return nil
+}
+
+// needMember is need for a person who acts in a group. With
+// Options.CheckMembers they must also be in it, as on WeChat, where only
+// members can post. The bot account may always act; where the bot cannot
+// see the member list (it was removed) nothing more is checked.
+func (b *Bot) needMember(group, nick string) error {
+	if err := b.need(group, nick); err != nil {
+		return err
+	}
+	if !b.opts.CheckMembers || nick == b.selfNick() {
+		return nil
+	}
+	ms, err := b.Sim.Members(context.Background(), b.Sim.Group(group).ID)
+	if err != nil {
+		return nil
+	}
+	id := b.Sim.User(nick).ID
+	for _, m := range ms {
+		if m.ID == id {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s is not a member of %q (add them first: +%s@%s)", nick, group, nick, group)
 }
 
 func (b *Bot) selfNick() string {

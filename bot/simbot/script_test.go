@@ -70,3 +70,39 @@ func TestStepUnknownNamesAreErrors(t *testing.T) {
 		t.Errorf("after errors: %q %v", out, err)
 	}
 }
+
+func TestStepCheckMembers(t *testing.T) {
+	b, err := simbot.New(t.TempDir(), simbot.Options{CheckMembers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	// carol is in 技术交流群 but not in 读书会.
+	for _, line := range []string{
+		"carol@读书会: 你好",
+		"image carol@读书会 a.png",
+		"-carol@读书会",
+		"card 读书会 carol 小C",
+	} {
+		if _, err := b.Step(line); err == nil || !strings.Contains(err.Error(), "not a member") {
+			t.Errorf("%s: %v, want a refusal", line, err)
+		}
+	}
+	for _, line := range []string{"carol@技术交流群: 你好", "+carol@读书会", "carol@读书会: 你好", "-carol@读书会"} {
+		if _, err := b.Step(line); err != nil {
+			t.Errorf("%s: %v", line, err)
+		}
+	}
+	if _, err := b.Step("carol@读书会: 又来了"); err == nil {
+		t.Error("carol spoke in 读书会 after leaving it")
+	}
+	// Without the option anyone may talk anywhere (many tests rely on it).
+	b2, err := simbot.New(t.TempDir(), simbot.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b2.Close()
+	if _, err := b2.Step("carol@读书会: 你好"); err != nil {
+		t.Errorf("without CheckMembers: %v", err)
+	}
+}

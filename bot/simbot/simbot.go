@@ -71,6 +71,10 @@ type Options struct {
 	Start time.Time
 	// NoLogin skips the initial login event.
 	NoLogin bool
+	// CheckMembers refuses script lines in which someone who is not a
+	// member of a group talks, posts media, leaves or sets a card there
+	// (the interactive demo; many tests let anyone talk anywhere).
+	CheckMembers bool
 	// Logger receives the runtime's logs (discarded when nil).
 	Logger *slog.Logger
 	// Codes makes confirmation codes. Nil means a seeded sequence that
