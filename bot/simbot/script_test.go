@@ -106,3 +106,30 @@ func TestStepCheckMembers(t *testing.T) {
 		t.Errorf("without CheckMembers: %v", err)
 	}
 }
+
+func TestObserve(t *testing.T) {
+	b, err := simbot.New(t.TempDir(), simbot.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var queued, sent []string
+	b.Observe(func(r bot.SendResult) { queued = append(queued, r.Text) },
+		func(r bot.SendResult) {
+			s := r.Text
+			if r.Err != nil {
+				s += " (" + r.Err.Error() + ")"
+			}
+			sent = append(sent, s)
+		})
+	for _, l := range []string{"alice@技术交流群: /help", "restart", "dm bob: /help"} {
+		if _, err := b.Step(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The second reply goes to bob, who is not a friend: it is queued,
+	// and given up (the observers survive the restart).
+	if len(queued) != 2 || len(sent) != 2 || !strings.Contains(sent[1], "not a friend") {
+		t.Errorf("queued %q\nsent %q", queued, sent)
+	}
+}

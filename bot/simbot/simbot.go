@@ -104,6 +104,8 @@ type Bot struct {
 	lastCode string
 	// repeat is the "repeat N {" block being collected, if any.
 	repeat *repeatBlock
+	// queued and sent are the observers set by Observe.
+	queued, sent func(bot.SendResult)
 }
 
 // New builds and starts a bot whose files live in dir.
@@ -176,6 +178,16 @@ func (b *Bot) StartBot() error {
 		return err
 	}
 	b.RT = rt
+	rt.Pacer().OnEnqueue(func(r bot.SendResult) {
+		if b.queued != nil {
+			b.queued(r)
+		}
+	})
+	rt.OnSend(func(r bot.SendResult) {
+		if b.sent != nil {
+			b.sent(r)
+		}
+	})
 	if err := rt.Start(context.Background()); err != nil {
 		_ = db.Close()
 		return err
@@ -210,6 +222,13 @@ func (b *Bot) Crash() {
 	b.RT.Abandon()
 	_ = b.Store.Close()
 	b.running = false
+}
+
+// Observe tells queued about every send the bot queues and sent about
+// every send that finished (delivered, or given up with its error), on
+// the running runtime and on those later starts make. Either may be nil.
+func (b *Bot) Observe(queued, sent func(bot.SendResult)) {
+	b.queued, b.sent = queued, sent
 }
 
 // Close stops the bot if it runs.
