@@ -33,6 +33,8 @@ import (
 //	nick alice -> 王老师              alice changes her nickname
 //	card 技术交流群 alice 小A          alice sets her group card
 //	advance 3d                        time passes (timers fire)
+//	next                              time passes up to the next step a
+//	                                  plugin scheduled (see NextStep)
 //	fail send_text rate_limited|network|offline|unsupported
 //	login | logout REASON
 //	stop | start | restart | crash    stop the bot (graceful), start it,
@@ -204,6 +206,12 @@ func (b *Bot) step(line string) (string, error) {
 			return "", err
 		}
 		b.Advance(d)
+	case fields[0] == "next" && len(fields) == 1:
+		due, ok := b.NextStep()
+		if !ok {
+			return "", fmt.Errorf("next: no step is scheduled")
+		}
+		b.Advance(due.Sub(b.Clock.Now()))
 	case fields[0] == "login":
 		p.Login()
 	case fields[0] == "logout":

@@ -3,10 +3,12 @@ package simbot_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/qunguan/qunguan/bot"
 	"github.com/qunguan/qunguan/bot/bottest"
 	"github.com/qunguan/qunguan/bot/simbot"
+	"github.com/qunguan/qunguan/plugins/remind"
 )
 
 func TestRepeatBlock(t *testing.T) {
@@ -131,5 +133,20 @@ func TestObserve(t *testing.T) {
 	// and given up (the observers survive the restart).
 	if len(queued) != 2 || len(sent) != 2 || !strings.Contains(sent[1], "not a friend") {
 		t.Errorf("queued %q\nsent %q", queued, sent)
+	}
+}
+
+func TestNext(t *testing.T) {
+	h := bottest.New(t, bottest.Options{Plugins: func() []bot.Plugin { return []bot.Plugin{remind.New()} }})
+	if _, err := h.Step("next"); err == nil {
+		t.Error("next with nothing scheduled: no error")
+	}
+	start := h.Clock.Now()
+	h.Do("王老师@技术交流群: /提醒 2小时 喝水")
+	if due, ok := h.NextStep(); !ok || !due.Equal(start.Add(2*time.Hour)) {
+		t.Fatalf("NextStep = %v %v, want %v", due, ok, start.Add(2*time.Hour))
+	}
+	if out := h.Do("next"); !strings.Contains(out, "喝水") || !h.Clock.Now().Equal(start.Add(2*time.Hour)) {
+		t.Errorf("next at %v:\n%s", h.Clock.Now(), out)
 	}
 }

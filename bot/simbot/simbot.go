@@ -255,6 +255,31 @@ func (b *Bot) Advance(d time.Duration) {
 	}
 }
 
+// NextStep returns when the next step a plugin scheduled is due: the
+// earliest persisted one-shot timer (a welcome window closing, a
+// reminder, a countdown's next stage) that is not held. Recurring jobs
+// (the nightly statistics, backups) do not count.
+func (b *Bot) NextStep() (time.Time, bool) {
+	if !b.running {
+		return time.Time{}, false
+	}
+	ts, err := b.Store.Timers(context.Background())
+	if err != nil {
+		return time.Time{}, false
+	}
+	now := b.Clock.Now()
+	var best time.Time
+	for _, t := range ts {
+		if t.Held || !t.Due.After(now) {
+			continue
+		}
+		if best.IsZero() || t.Due.Before(best) {
+			best = t.Due
+		}
+	}
+	return best, !best.IsZero()
+}
+
 // Settle fires timers armed for "now" (a confirmed step, a missed
 // reminder run at start) without moving time, and drains the pacer.
 func (b *Bot) Settle() {
