@@ -29,15 +29,39 @@ func TestScriptedTranscript(t *testing.T) {
 			t.Errorf("transcript lacks %q:\n%s", want, s)
 		}
 	}
+	// "audit 6" in chapter 2 prints the entries, with the messages that
+	// triggered them.
+	if !before(s, "[03-02 09:10] audit 6", "📜 审计日志 / audit log：共 13 条，哈希链校验通过") ||
+		!strings.Contains(s, "原文 / evidence：低价出售会员账号，需要的私聊我") {
+		t.Errorf("chapter 2's audit lines are missing:\n%s", s)
+	}
+	// The bot's actions are printed in the order it decided them: in
+	// chapter 3 the readiness report (queued) before the dissolve (a
+	// direct call the pacer does not hold back), the notice before the
+	// rename that follows it.
+	for _, w := range [][2]string{
+		{"分数达标，开始解散", "dissolve → 【已解散】周末读书营"},
+		{"send_text → 周末读书营: 🔒 本群已到解散时间", "rename → 周末读书营: 【已解散】周末读书营"},
+	} {
+		if !before(s, w[0], w[1]) {
+			t.Errorf("%q should come before %q:\n%s", w[0], w[1], s)
+		}
+	}
+}
+
+// before reports whether a occurs in s, and before b.
+func before(s, a, b string) bool {
+	i, j := strings.Index(s, a), strings.Index(s, b)
+	return i >= 0 && j >= 0 && i < j
 }
 
 func TestInteractive(t *testing.T) {
 	var out bytes.Buffer
-	in := strings.NewReader("alice@技术交流群: /帮助\nnonsense line\nquit\n")
+	in := strings.NewReader("alice@技术交流群: /帮助\nnonsense line\naudit 3\nquit\n")
 	if err := Interactive(t.TempDir(), in, &out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "可用命令") || !strings.Contains(out.String(), "??") {
+	if !strings.Contains(out.String(), "可用命令") || !strings.Contains(out.String(), "??") || !strings.Contains(out.String(), "📜 审计日志") {
 		t.Errorf("interactive output:\n%s", out.String())
 	}
 }
