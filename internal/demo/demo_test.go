@@ -15,6 +15,12 @@ func TestDemoChapters(t *testing.T) {
 	bottest.RunScenarios(t, "chapters/*.txt", plugins.All)
 }
 
+// TestPlayground checks the examples the interactive help offers, in the
+// interactive mode's world and config.
+func TestPlayground(t *testing.T) {
+	bottest.RunScenario(t, "playground.txt", plugins.All)
+}
+
 func TestScriptedTranscript(t *testing.T) {
 	var out bytes.Buffer
 	if err := Scripted(t.TempDir(), &out); err != nil {
@@ -55,13 +61,50 @@ func before(s, a, b string) bool {
 	return i >= 0 && j >= 0 && i < j
 }
 
-func TestInteractive(t *testing.T) {
+func runInteractive(t *testing.T, lines ...string) string {
+	t.Helper()
 	var out bytes.Buffer
-	in := strings.NewReader("alice@技术交流群: /帮助\nnonsense line\naudit 3\nquit\n")
-	if err := Interactive(t.TempDir(), in, &out); err != nil {
+	in := strings.NewReader(strings.Join(lines, "\n") + "\n")
+	if err := interactive(t.TempDir(), in, &out, true); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "可用命令") || !strings.Contains(out.String(), "??") || !strings.Contains(out.String(), "📜 审计日志") {
-		t.Errorf("interactive output:\n%s", out.String())
+	return out.String()
+}
+
+func TestInteractive(t *testing.T) {
+	out := runInteractive(t,
+		"bob@技术交流群: 加 微-信 ABC",
+		"alice@读书会: 我的ＶＸ：ａｂｃ１２３４５",
+		"bob@技术交流群: /rules",
+		"dm alice: 加群",
+		"alice@技术交流群: /帮助",
+		"dm bob: /help",
+		"carol@读书会: 你好",
+		"zed@读书会: 你好",
+		"nonsense line",
+		"audit 3",
+		"who",
+		"quit",
+		"alice@技术交流群: after quit")
+	for _, want := range []string{
+		"技术交流群: ⚠️ bob：你的消息涉及「站外引流」",
+		"读书会: ⚠️ alice：你的消息涉及「站外引流」",
+		"📌 「技术交流群」群规",
+		"invite → 新人群 [alice]",
+		"可用命令",
+		"bob 不是机器人的好友，机器人无法私聊回复",
+		`carol is not a member of "读书会"`,
+		`no person "zed"`,
+		"?? cannot parse script line",
+		"📜 审计日志 / audit log：共",
+		"读书会：王老师、alice、dave",
+		"试试这些", "audit 5", // the help
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "after quit") {
+		t.Errorf("a line after quit was read:\n%s", out)
 	}
 }

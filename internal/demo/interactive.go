@@ -2,67 +2,179 @@ package demo
 
 import (
 	"bufio"
+	"context"
+	_ "embed"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/qunguan/qunguan/bot/simbot"
 )
 
+// playground is the interactive mode's world and config: every plugin on,
+// with settings that combine what the chapters show. Its script holds the
+// examples the help offers; TestPlayground checks the bot's answers to
+// them like any golden scenario.
+//
+//go:embed playground.txt
+var playground []byte
+
+// Playground returns the interactive mode's scenario.
+func Playground() (*simbot.Scenario, error) {
+	return simbot.ParseScenario("playground.txt", playground)
+}
+
 // Interactive lets a person type script lines and see the bot answer, in
-// the world and config of the first chapter.
+// the playground world with every plugin on.
 func Interactive(dir string, in io.Reader, out io.Writer) error {
-	scs, err := Chapters()
+	return interactive(dir, in, out, !isTerminal(in))
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// session is one interactive run.
+type session struct {
+	b   *simbot.Bot
+	p   *printer
+	out io.Writer
+	sc  *simbot.Scenario
+}
+
+// interactive is Interactive; echo repeats each line read (input that is
+// not a terminal shows no typing).
+func interactive(dir string, in io.Reader, out io.Writer, echo bool) error {
+	sc, err := Playground()
 	if err != nil {
 		return err
 	}
-	sc := scs[0]
-	b, err := simbot.New(dir, scenarioOptions(sc))
+	o := scenarioOptions(sc)
+	o.CheckMembers = true
+	b, err := simbot.New(dir, o)
 	if err != nil {
 		return err
 	}
 	defer b.Close()
 	b.Actions()
-	p := newPrinter(out)
-	p.attach(b)
-	fmt.Fprint(out, interactiveHelp)
-	sc2 := bufio.NewScanner(in)
-	fmt.Fprint(out, "> ")
-	for sc2.Scan() {
-		line := strings.TrimSpace(sc2.Text())
-		switch {
-		case line == "":
-		case line == "quit" || line == "exit":
-			return nil
-		case line == "help":
-			fmt.Fprint(out, interactiveHelp)
-		case line == "who":
-			fmt.Fprintln(out, strings.TrimSpace(sc.Sections["world.yaml"]))
-		default:
-			if n, ok := auditLine(line); ok {
-				if err := p.audit(n); err != nil {
-					fmt.Fprintf(out, "  ?? %v\n", err)
-				}
-				break
-			}
-			_, err := b.Step(line)
-			p.flush(false)
-			if err != nil {
-				fmt.Fprintf(out, "  ?? %v (type help)\n", err)
-			}
+	s := &session{b: b, p: newPrinter(out), out: out, sc: sc}
+	s.p.attach(b)
+	s.help()
+	lines := bufio.NewScanner(in)
+	s.prompt()
+	for lines.Scan() {
+		line := strings.TrimSpace(lines.Text())
+		if echo {
+			fmt.Fprintln(out, line)
 		}
-		fmt.Fprint(out, "> ")
+		if line == "quit" || line == "exit" {
+			return nil
+		}
+		s.run(line)
+		s.prompt()
 	}
-	return sc2.Err()
+	if echo {
+		fmt.Fprintln(out)
+	}
+	return lines.Err()
+}
+
+func (s *session) prompt() {
+	fmt.Fprintf(s.out, "[%s] > ", s.b.Clock.Now().Format("01-02 15:04:05"))
+}
+
+func (s *session) run(line string) {
+	switch {
+	case line == "":
+	case line == "help":
+		s.help()
+	case line == "who":
+		s.who()
+	default:
+		if n, ok := auditLine(line); ok {
+			if err := s.p.audit(n); err != nil {
+				fmt.Fprintf(s.out, "  ?? %v\n", err)
+			}
+			return
+		}
+		_, err := s.b.Step(line)
+		s.p.flush(line == "next")
+		if err != nil {
+			fmt.Fprintf(s.out, "  ?? %v（输入 help 看写法 / type help）\n", err)
+		}
+	}
+}
+
+// who shows the simulated world as it is now.
+func (s *session) who() {
+	ctx := context.Background()
+	self, _ := s.b.Sim.Self(ctx)
+	fmt.Fprintf(s.out, "  机器人 / the bot: %s\n  群和成员 / groups and members:\n", self.Nick)
+	gs, _ := s.b.Sim.Groups(ctx)
+	for _, g := range gs {
+		ms, _ := s.b.Sim.Members(ctx, g.ID)
+		var names []string
+		for _, m := range ms {
+			n := m.Nick
+			if m.Card != "" {
+				n += "（群名片 " + m.Card + "）"
+			}
+			names = append(names, n)
+		}
+		fmt.Fprintf(s.out, "    %s：%s\n", g.Name, strings.Join(names, "、"))
+	}
+	operators := map[string]bool{}
+	for _, o := range s.b.Config.Operators {
+		operators[o] = true
+	}
+	fs, _ := s.b.Sim.Friends(ctx)
+	var friends []string
+	for _, f := range fs {
+		n := f.Nick
+		if f.Remark != "" && f.Remark != f.Nick {
+			n += "（备注 " + f.Remark + "）"
+		}
+		if operators[f.Remark] {
+			n += "【运营者 / operator】"
+		}
+		friends = append(friends, n)
+	}
+	fmt.Fprintf(s.out, "  机器人的好友（只有好友能私聊机器人、被邀请进群）/ the bot's friends:\n    %s\n", strings.Join(friends, "、"))
+	fmt.Fprintln(s.out, "  其他人不是好友，机器人无法私聊他们 / everyone else is not a friend.")
+}
+
+func (s *session) help() {
+	fmt.Fprint(s.out, interactiveHelp)
+	fmt.Fprintln(s.out, "试试这些（测试保证机器人会回应）/ try these (a test checks the bot answers them):")
+	for _, l := range strings.Split(s.sc.Sections["script"], "\n") {
+		l = strings.TrimSpace(l)
+		switch {
+		case l == "" || strings.HasPrefix(l, ">"):
+		case strings.HasPrefix(l, "#"):
+			fmt.Fprintf(s.out, "  ▸ %s\n", strings.TrimSpace(strings.TrimPrefix(l, "#")))
+		default:
+			fmt.Fprintf(s.out, "      %s\n", l)
+		}
+	}
+	fmt.Fprintln(s.out)
 }
 
 const interactiveHelp = `
-Type what a simulated person does (写法):
+交互模式：你来扮演模拟世界里的人，机器人照常工作。Type what a simulated person does:
   alice@技术交流群: 大家好        alice says something in the group (群里说话)
   dm 王老师: /status              王老师 (an operator) DMs the bot (私聊机器人)
   owner: /help                    the bot owner types in File Transfer (文件传输助手)
   +erin@技术交流群                erin joins (入群)     -bob@技术交流群  bob leaves (退群)
+  dm 王老师: /confirm {code}      {code} is the last confirmation code the bot sent (验证码)
   advance 1d                      let a day pass (时间快进)
+  next                            go to the bot's next scheduled step (走到下一步)
   audit 5                         the newest 5 audit log entries (审计日志)
-  who                             show the simulated world     help / quit
+  who                             who is in which group, who is a friend (群和成员)
+  help / quit
 `
