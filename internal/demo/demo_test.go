@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/qunguan/qunguan/bot/bottest"
 	"github.com/qunguan/qunguan/plugins"
@@ -55,24 +56,39 @@ func TestScriptedTranscript(t *testing.T) {
 	}
 }
 
+// fakeWall returns a wall clock for interactive: its first reading is the
+// session's start, each later one (one per line read) is gaps[i] later
+// than the one before, the last gap repeating.
+func fakeWall(gaps ...time.Duration) func() time.Time {
+	t := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	i := -1
+	return func() time.Time {
+		if i >= 0 {
+			t = t.Add(gaps[min(i, len(gaps)-1)])
+		}
+		i++
+		return t
+	}
+}
+
+func runInteractive(t *testing.T, wall func() time.Time, lines ...string) string {
+	t.Helper()
+	var out bytes.Buffer
+	in := strings.NewReader(strings.Join(lines, "\n") + "\n")
+	if err := interactive(t.TempDir(), in, &out, wall, true); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
 // before reports whether a occurs in s, and before b.
 func before(s, a, b string) bool {
 	i, j := strings.Index(s, a), strings.Index(s, b)
 	return i >= 0 && j >= 0 && i < j
 }
 
-func runInteractive(t *testing.T, lines ...string) string {
-	t.Helper()
-	var out bytes.Buffer
-	in := strings.NewReader(strings.Join(lines, "\n") + "\n")
-	if err := interactive(t.TempDir(), in, &out, true); err != nil {
-		t.Fatal(err)
-	}
-	return out.String()
-}
-
 func TestInteractive(t *testing.T) {
-	out := runInteractive(t,
+	out := runInteractive(t, fakeWall(3*time.Second),
 		"bob@技术交流群: 加 微-信 ABC",
 		"alice@读书会: 我的ＶＸ：ａｂｃ１２３４５",
 		"bob@技术交流群: /rules",
@@ -106,5 +122,56 @@ func TestInteractive(t *testing.T) {
 	}
 	if strings.Contains(out, "after quit") {
 		t.Errorf("a line after quit was read:\n%s", out)
+	}
+}
+
+// TestInteractiveClock: the simulated clock follows the (injected) wall
+// clock, so a member typing /help ten times is no flood, timers fire when
+// their time has come, and the next step is announced.
+func TestInteractiveClock(t *testing.T) {
+	var lines []string
+	for range 10 {
+		lines = append(lines, "bob@技术交流群: /help")
+	}
+	out := runInteractive(t, fakeWall(2*time.Second), lines...)
+	if strings.Contains(out, "刷屏") {
+		t.Errorf("ten /help two seconds apart counted as a flood:\n%s", out)
+	}
+	if !strings.Contains(out, "[03-02 09:00:20] >") {
+		t.Errorf("the clock did not follow the wall clock (10 lines × 2s):\n%s", out)
+	}
+
+	// Typed all at once (no wall time between), lines are still a second
+	// apart, and pasting eleven lines is a flood.
+	out = runInteractive(t, fakeWall(0), append(lines, "bob@技术交流群: /help")...)
+	if !strings.Contains(out, "[03-02 09:00:11] >") || !strings.Contains(out, "刷屏") {
+		t.Errorf("eleven lines in eleven seconds:\n%s", out)
+	}
+
+	// A newcomer is welcomed once the window has passed in real time.
+	out = runInteractive(t, fakeWall(2*time.Second, 15*time.Second), "+erin@技术交流群", "")
+	if !strings.Contains(out, "机器人的下一步在 09:00:12") || !before(out, "⏰ 到点了", "👋 欢迎 erin") {
+		t.Errorf("welcome after 15 s:\n%s", out)
+	}
+
+	// /解散 and /confirm: the bot answers before it acts, says when its
+	// next step is, and takes it when the time has come (a blank line
+	// catches the clock up) or at once with next.
+	dissolve := []string{"王老师@周末读书营: /解散 活动结束", "dm 王老师: /confirm {code}"}
+	out = runInteractive(t, fakeWall(2*time.Second, 2*time.Second, 70*time.Second), append(dissolve, "")...)
+	for _, w := range [][2]string{
+		{"已确认：立即解散群「周末读书营」", "rename → 周末读书营"},
+		{"rename → 周末读书营", "分数达标，开始解散"},
+		{"分数达标，开始解散", "机器人的下一步在 09:01:04"},
+		{"机器人的下一步在 09:01:04", "⏰ 到点了"},
+		{"⏰ 到点了", "dissolve → 【已解散】周末读书营"},
+	} {
+		if !before(out, w[0], w[1]) {
+			t.Errorf("%q should come before %q:\n%s", w[0], w[1], out)
+		}
+	}
+	out = runInteractive(t, fakeWall(2*time.Second), append(dissolve, "next")...)
+	if !before(out, "> next", "dissolve → 【已解散】周末读书营") {
+		t.Errorf("next did not take the dissolve step:\n%s", out)
 	}
 }

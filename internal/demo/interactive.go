@@ -6,8 +6,10 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/qunguan/qunguan/bot/simbot"
 )
@@ -25,10 +27,15 @@ func Playground() (*simbot.Scenario, error) {
 	return simbot.ParseScenario("playground.txt", playground)
 }
 
+// minLineStep is the least a typed line moves the simulated clock, so
+// that lines typed within a second do not all happen at the same instant.
+const minLineStep = time.Second
+
 // Interactive lets a person type script lines and see the bot answer, in
-// the playground world with every plugin on.
+// the playground world with every plugin on. The simulated clock follows
+// real time between lines; `next` and `advance` move it further.
 func Interactive(dir string, in io.Reader, out io.Writer) error {
-	return interactive(dir, in, out, !isTerminal(in))
+	return interactive(dir, in, out, time.Now, !isTerminal(in))
 }
 
 func isTerminal(r io.Reader) bool {
@@ -42,15 +49,21 @@ func isTerminal(r io.Reader) bool {
 
 // session is one interactive run.
 type session struct {
-	b   *simbot.Bot
-	p   *printer
-	out io.Writer
-	sc  *simbot.Scenario
+	b    *simbot.Bot
+	p    *printer
+	out  io.Writer
+	sc   *simbot.Scenario
+	wall func() time.Time
+	// last is the wall time the simulated clock was last brought up to.
+	last time.Time
+	// hinted is the next step last announced; queued the queue depth last noted.
+	hinted time.Time
+	queued int
 }
 
-// interactive is Interactive; echo repeats each line read (input that is
-// not a terminal shows no typing).
-func interactive(dir string, in io.Reader, out io.Writer, echo bool) error {
+// interactive is Interactive with the wall clock injected; echo repeats
+// each line read (input that is not a terminal shows no typing).
+func interactive(dir string, in io.Reader, out io.Writer, wall func() time.Time, echo bool) error {
 	sc, err := Playground()
 	if err != nil {
 		return err
@@ -63,7 +76,7 @@ func interactive(dir string, in io.Reader, out io.Writer, echo bool) error {
 	}
 	defer b.Close()
 	b.Actions()
-	s := &session{b: b, p: newPrinter(out), out: out, sc: sc}
+	s := &session{b: b, p: newPrinter(out), out: out, sc: sc, wall: wall, last: wall()}
 	s.p.attach(b)
 	s.help()
 	lines := bufio.NewScanner(in)
@@ -76,7 +89,9 @@ func interactive(dir string, in io.Reader, out io.Writer, echo bool) error {
 		if line == "quit" || line == "exit" {
 			return nil
 		}
+		s.catchUp(line)
 		s.run(line)
+		s.after()
 		s.prompt()
 	}
 	if echo {
@@ -87,6 +102,38 @@ func interactive(dir string, in io.Reader, out io.Writer, echo bool) error {
 
 func (s *session) prompt() {
 	fmt.Fprintf(s.out, "[%s] > ", s.b.Clock.Now().Format("01-02 15:04:05"))
+}
+
+// isMeta reports whether line is for the demo itself, not something that
+// happens in the simulated world.
+func isMeta(line string) bool {
+	switch line {
+	case "", "help", "who", "next":
+		return true
+	}
+	_, ok := auditLine(line)
+	return ok
+}
+
+// catchUp moves the simulated clock by the real time since the last line
+// (at least minLineStep for a line that does something), so timers fire
+// as they would have, and prints what the bot did meanwhile.
+func (s *session) catchUp(line string) {
+	now := s.wall()
+	d := now.Sub(s.last)
+	s.last = now
+	if d < 0 {
+		d = 0
+	}
+	if !isMeta(line) && d < minLineStep {
+		d = minLineStep
+	}
+	if d == 0 {
+		return
+	}
+	s.b.Advance(d)
+	s.b.Actions() // keeps {code} current
+	s.p.flush(true)
 }
 
 func (s *session) run(line string) {
@@ -109,6 +156,62 @@ func (s *session) run(line string) {
 			fmt.Fprintf(s.out, "  ?? %v（输入 help 看写法 / type help）\n", err)
 		}
 	}
+}
+
+// after notes sends still waiting in the queue and announces the bot's
+// next scheduled step when it changed.
+func (s *session) after() {
+	if !s.b.Running() {
+		fmt.Fprintln(s.out, "  （机器人没有运行；输入 start 启动 / the bot is stopped: type start）")
+		return
+	}
+	if n := s.b.RT.Pacer().Depth(); n != s.queued {
+		s.queued = n
+		if n > 0 {
+			why := ""
+			if s.b.RT.Pacer().SafeMode() {
+				why = "：安全模式开着，/safemode off 放行 / safe mode holds them"
+			}
+			fmt.Fprintf(s.out, "  （发送队列里还有 %d 条消息等待发出%s / %d sends still queued）\n", n, why, n)
+		}
+	}
+	due, ok := s.b.NextStep()
+	if !ok || due.Equal(s.hinted) {
+		return
+	}
+	s.hinted = due
+	now := s.b.Clock.Now()
+	at := clockTime(due, now)
+	fmt.Fprintf(s.out, "  （机器人的下一步在 %s：输入 next 或 advance %s 让时间前进，或者等一会儿 / the bot's next step is at %s: type next）\n",
+		at, roundUp(due.Sub(now)), at)
+}
+
+// clockTime shows t briefly: the time of day when it is today, seconds
+// only when it has some.
+func clockTime(t, now time.Time) string {
+	layout := "15:04"
+	if t.Second() != 0 {
+		layout = "15:04:05"
+	}
+	if y, m, d := t.Date(); y != now.Year() || m != now.Month() || d != now.Day() {
+		layout = "01-02 " + layout
+	}
+	return t.Format(layout)
+}
+
+// roundUp writes d for `advance`, rounded up to whole seconds, minutes,
+// hours or days (passing a step by a little does no harm).
+func roundUp(d time.Duration) string {
+	units := []struct {
+		max, unit time.Duration
+		suffix    string
+	}{{time.Minute, time.Second, "s"}, {time.Hour, time.Minute, "m"}, {24 * time.Hour, time.Hour, "h"}, {math.MaxInt64, 24 * time.Hour, "d"}}
+	for _, u := range units {
+		if d <= u.max {
+			return fmt.Sprintf("%d%s", (d+u.unit-1)/u.unit, u.suffix)
+		}
+	}
+	return d.String()
 }
 
 // who shows the simulated world as it is now.
@@ -177,4 +280,5 @@ const interactiveHelp = `
   audit 5                         the newest 5 audit log entries (审计日志)
   who                             who is in which group, who is a friend (群和成员)
   help / quit
+模拟时钟跟着真实时间走；空行让它赶上现在。The simulated clock follows real time; an empty line catches it up.
 `
