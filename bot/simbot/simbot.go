@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"time"
 
 	"github.com/qunguan/qunguan/bot"
@@ -255,29 +256,35 @@ func (b *Bot) Advance(d time.Duration) {
 	}
 }
 
-// NextStep returns when the next step a plugin scheduled is due: the
-// earliest persisted one-shot timer (a welcome window closing, a
-// reminder, a countdown's next stage) that is not held. Recurring jobs
-// (the nightly statistics, backups) do not count.
-func (b *Bot) NextStep() (time.Time, bool) {
+// Scheduled returns the steps plugins scheduled, soonest first: the
+// persisted one-shot timers (a welcome window closing, a reminder, a
+// countdown's next stage) that are due later and not held. Recurring
+// jobs (the nightly statistics, backups) are not included.
+func (b *Bot) Scheduled() []bot.TimerRecord {
 	if !b.running {
-		return time.Time{}, false
+		return nil
 	}
 	ts, err := b.Store.Timers(context.Background())
 	if err != nil {
-		return time.Time{}, false
+		return nil
 	}
 	now := b.Clock.Now()
-	var best time.Time
+	var out []bot.TimerRecord
 	for _, t := range ts {
-		if t.Held || !t.Due.After(now) {
-			continue
-		}
-		if best.IsZero() || t.Due.Before(best) {
-			best = t.Due
+		if !t.Held && t.Due.After(now) {
+			out = append(out, t)
 		}
 	}
-	return best, !best.IsZero()
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Due.Before(out[j].Due) })
+	return out
+}
+
+// NextStep returns when the first of the Scheduled steps is due.
+func (b *Bot) NextStep() (time.Time, bool) {
+	if ts := b.Scheduled(); len(ts) > 0 {
+		return ts[0].Due, true
+	}
+	return time.Time{}, false
 }
 
 // Settle fires timers armed for "now" (a confirmed step, a missed
