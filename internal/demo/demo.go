@@ -119,7 +119,7 @@ func chapter(dir string, sc *simbot.Scenario, p *printer) error {
 			continue
 		}
 		_, err := b.Step(t)
-		p.flush(false)
+		p.flush(time.Time{})
 		if err != nil {
 			return fmt.Errorf("demo line %q: %w", t, err)
 		}
@@ -178,15 +178,17 @@ type printer struct {
 
 type queuedSend struct {
 	seq   int
+	at    time.Time // when it was queued
 	file  bool
 	text  string // the text, or the file's base name
 	group string // the group's name when queued; "" for a DM
 }
 
 // traced is one thing the bot did: a platform action, or a send that
-// failed for good (result).
+// failed for good (result), with when the bot decided it.
 type traced struct {
 	seq    int
+	at     time.Time
 	action *sim.Action
 	result *bot.SendResult
 }
@@ -207,7 +209,7 @@ func isSend(kind string) bool {
 // onQueued runs where the bot queues a send (never with the sim locked).
 func (p *printer) onQueued(r bot.SendResult) {
 	p.seq++
-	q := queuedSend{seq: p.seq, text: r.Text}
+	q := queuedSend{seq: p.seq, at: r.At, text: r.Text}
 	if r.File != nil {
 		q.file, q.text = true, filepath.Base(r.File.Path)
 	}
@@ -238,7 +240,7 @@ func (p *printer) take(file, group bool, text string) queuedSend {
 		}
 	}
 	p.seq++
-	return queuedSend{seq: p.seq}
+	return queuedSend{seq: p.seq, at: p.b.Clock.Now()}
 }
 
 // onAction runs with the sim platform locked: it only records.
@@ -246,14 +248,14 @@ func (p *printer) onAction(a sim.Action) {
 	describeImage(&a) // now: the file may be gone by the flush
 	if !isSend(a.Kind) {
 		p.seq++
-		p.step = append(p.step, traced{seq: p.seq, action: &a})
+		p.step = append(p.step, traced{seq: p.seq, at: a.Time, action: &a})
 		return
 	}
 	q := p.take(a.Kind != "send_text", !strings.HasPrefix(a.To, "DM:") && a.To != "filehelper", a.Text)
 	if q.group != "" {
 		a.To = q.group
 	}
-	p.step = append(p.step, traced{seq: q.seq, action: &a})
+	p.step = append(p.step, traced{seq: q.seq, at: q.at, action: &a})
 }
 
 func (p *printer) onSent(r bot.SendResult) {
@@ -264,43 +266,42 @@ func (p *printer) onSent(r bot.SendResult) {
 	if r.File != nil {
 		text = filepath.Base(r.File.Path)
 	}
-	p.step = append(p.step, traced{seq: p.take(r.File != nil, r.To.Group != "", text).seq, result: &r})
+	q := p.take(r.File != nil, r.To.Group != "", text)
+	p.step = append(p.step, traced{seq: q.seq, at: q.at, result: &r})
 }
 
 // flush prints what the bot did since the last flush, in the order it
-// decided it. With stamp, a line with the time of the first action comes
-// first (for steps the clock ran on its own).
-func (p *printer) flush(stamp bool) {
+// decided it. What it decided after since (the clock ran: advance, next,
+// real time passing in the interactive demo) comes under a line with the
+// time; the chapters pass the zero time and get none. It returns how many
+// things it printed.
+func (p *printer) flush(since time.Time) int {
 	items := p.step
 	p.step = nil
 	if p.b != nil && p.b.Running() && p.b.RT.Pacer().Depth() == 0 {
 		p.waiting = nil
 	}
-	if len(items) == 0 {
-		return
-	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].seq < items[j].seq })
-	if stamp {
-		at := p.b.Clock.Now()
-		for _, it := range items {
-			if it.action != nil && it.action.Time.Before(at) {
-				at = it.action.Time
-			}
-		}
-		fmt.Fprintf(p.out, "  [%s] ⏰ 到点了，机器人按计划行动 / scheduled steps ran:\n", at.Format("01-02 15:04:05"))
-	}
+	last := since
 	for _, it := range items {
+		if !since.IsZero() && it.at.After(last) {
+			last = it.at
+			fmt.Fprintf(p.out, "  ⏰ [%s] 到点，机器人按计划行动 / scheduled:\n", it.at.Format("01-02 15:04:05"))
+		}
 		if it.action != nil {
 			p.action(*it.action)
 		} else {
 			p.failed(*it.result)
 		}
 	}
+	return len(items)
 }
 
 func (p *printer) banner() {
 	fmt.Fprintln(p.out, "qunguan demo — 模拟平台上的群管机器人 (the bot on the simulated platform)")
 	fmt.Fprintln(p.out, "每行左边是模拟的人做的事，🤖 是机器人的动作。Left: what simulated people do; 🤖: what the bot does.")
+	fmt.Fprintln(p.out, "🤖 按机器人决定的先后列出；消息要经过限速的发送队列，在微信上会晚几秒到。")
+	fmt.Fprintln(p.out, "The bot's actions are listed in the order it decided them; messages go through a paced queue and arrive seconds later.")
 }
 
 func (p *printer) narrate(s string) { fmt.Fprintf(p.out, "\n▶ %s\n", s) }

@@ -150,7 +150,7 @@ func TestInteractiveClock(t *testing.T) {
 
 	// A newcomer is welcomed once the window has passed in real time.
 	out = runInteractive(t, fakeWall(2*time.Second, 15*time.Second), "+erin@技术交流群", "")
-	if !strings.Contains(out, "机器人的下一步在 09:00:12") || !before(out, "⏰ 到点了", "👋 欢迎 erin") {
+	if !strings.Contains(out, "机器人的下一步在 09:00:12") || !before(out, "到点，机器人按计划行动", "👋 欢迎 erin") {
 		t.Errorf("welcome after 15 s:\n%s", out)
 	}
 
@@ -163,8 +163,8 @@ func TestInteractiveClock(t *testing.T) {
 		{"已确认：立即解散群「周末读书营」", "rename → 周末读书营"},
 		{"rename → 周末读书营", "分数达标，开始解散"},
 		{"分数达标，开始解散", "机器人的下一步在 09:01:04"},
-		{"机器人的下一步在 09:01:04", "⏰ 到点了"},
-		{"⏰ 到点了", "dissolve → 【已解散】周末读书营"},
+		{"机器人的下一步在 09:01:04", "到点，机器人按计划行动"},
+		{"到点，机器人按计划行动", "dissolve → 【已解散】周末读书营"},
 	} {
 		if !before(out, w[0], w[1]) {
 			t.Errorf("%q should come before %q:\n%s", w[0], w[1], out)
@@ -173,5 +173,16 @@ func TestInteractiveClock(t *testing.T) {
 	out = runInteractive(t, fakeWall(2*time.Second), append(dissolve, "next")...)
 	if !before(out, "> next", "dissolve → 【已解散】周末读书营") {
 		t.Errorf("next did not take the dissolve step:\n%s", out)
+	}
+}
+
+func TestRoundUp(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		10 * time.Second: "10s", 59500 * time.Millisecond: "1m", time.Minute: "1m", 61 * time.Second: "2m",
+		time.Hour: "1h", 25 * time.Hour: "2d", 47*time.Hour + 59*time.Minute: "2d",
+	} {
+		if got := roundUp(d); got != want {
+			t.Errorf("roundUp(%s) = %s, want %s", d, got, want)
+		}
 	}
 }

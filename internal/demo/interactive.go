@@ -56,8 +56,10 @@ type session struct {
 	wall func() time.Time
 	// last is the wall time the simulated clock was last brought up to.
 	last time.Time
-	// hinted is the next step last announced; queued the queue depth last noted.
+	// hinted is the next step last announced, steps how many steps were
+	// scheduled then; queued is the queue depth last noted.
 	hinted time.Time
+	steps  int
 	queued int
 }
 
@@ -89,7 +91,10 @@ func interactive(dir string, in io.Reader, out io.Writer, wall func() time.Time,
 		if line == "quit" || line == "exit" {
 			return nil
 		}
-		s.catchUp(line)
+		if s.catchUp(line) && !isMeta(line) {
+			// Time ran first; what follows is the line's.
+			fmt.Fprintf(out, "  [%s] %s\n", s.b.Clock.Now().Format("01-02 15:04:05"), strings.ReplaceAll(line, "{code}", s.b.LastCode()))
+		}
 		s.run(line)
 		s.after()
 		s.prompt()
@@ -117,8 +122,9 @@ func isMeta(line string) bool {
 
 // catchUp moves the simulated clock by the real time since the last line
 // (at least minLineStep for a line that does something), so timers fire
-// as they would have, and prints what the bot did meanwhile.
-func (s *session) catchUp(line string) {
+// as they would have, and prints what the bot did meanwhile; it reports
+// whether the bot did anything.
+func (s *session) catchUp(line string) bool {
 	now := s.wall()
 	d := now.Sub(s.last)
 	s.last = now
@@ -129,11 +135,12 @@ func (s *session) catchUp(line string) {
 		d = minLineStep
 	}
 	if d == 0 {
-		return
+		return false
 	}
+	since := s.b.Clock.Now()
 	s.b.Advance(d)
 	s.b.Actions() // keeps {code} current
-	s.p.flush(true)
+	return s.p.flush(since) > 0
 }
 
 func (s *session) run(line string) {
@@ -150,8 +157,9 @@ func (s *session) run(line string) {
 			}
 			return
 		}
+		since := s.b.Clock.Now()
 		_, err := s.b.Step(line)
-		s.p.flush(line == "next")
+		s.p.flush(since)
 		if err != nil {
 			fmt.Fprintf(s.out, "  ?? %v（输入 help 看写法 / type help）\n", err)
 		}
@@ -172,18 +180,27 @@ func (s *session) after() {
 			if s.b.RT.Pacer().SafeMode() {
 				why = "：安全模式开着，/safemode off 放行 / safe mode holds them"
 			}
-			fmt.Fprintf(s.out, "  （发送队列里还有 %d 条消息等待发出%s / %d sends still queued）\n", n, why, n)
+			fmt.Fprintf(s.out, "  （发送队列里还有 %d 条消息等待发出%s / queued: %d）\n", n, why, n)
 		}
 	}
-	due, ok := s.b.NextStep()
-	if !ok || due.Equal(s.hinted) {
+	// Announce the next step when it changed or steps were added: a
+	// step added behind the next one is news too.
+	steps := s.b.Scheduled()
+	if len(steps) == 0 || steps[0].Due.Equal(s.hinted) && len(steps) <= s.steps {
+		s.steps = len(steps)
 		return
 	}
-	s.hinted = due
+	due := steps[0].Due
+	s.hinted, s.steps = due, len(steps)
 	now := s.b.Clock.Now()
-	at := clockTime(due, now)
-	fmt.Fprintf(s.out, "  （机器人的下一步在 %s：输入 next 或 advance %s 让时间前进，或者等一会儿 / the bot's next step is at %s: type next）\n",
-		at, roundUp(due.Sub(now)), at)
+	at, adv := clockTime(due, now), roundUp(due.Sub(now))
+	if len(steps) == 1 {
+		fmt.Fprintf(s.out, "  （机器人的下一步在 %s：输入 next 或 advance %s 让时间前进，或等到那时按回车 / the bot's next step is at %s: type next）\n",
+			at, adv, at)
+		return
+	}
+	fmt.Fprintf(s.out, "  （机器人排了 %d 个定时步骤，最早的在 %s：输入 next 或 advance %s 让时间前进，或等到那时按回车 / %d scheduled steps, the first at %s: type next）\n",
+		len(steps), at, adv, len(steps), at)
 }
 
 // clockTime shows t briefly: the time of day when it is today, seconds
@@ -207,8 +224,8 @@ func roundUp(d time.Duration) string {
 		suffix    string
 	}{{time.Minute, time.Second, "s"}, {time.Hour, time.Minute, "m"}, {24 * time.Hour, time.Hour, "h"}, {math.MaxInt64, 24 * time.Hour, "d"}}
 	for _, u := range units {
-		if d <= u.max {
-			return fmt.Sprintf("%d%s", (d+u.unit-1)/u.unit, u.suffix)
+		if n := (d + u.unit - 1) / u.unit; n*u.unit < u.max {
+			return fmt.Sprintf("%d%s", n, u.suffix)
 		}
 	}
 	return d.String()
@@ -269,7 +286,8 @@ func (s *session) help() {
 }
 
 const interactiveHelp = `
-交互模式：你来扮演模拟世界里的人，机器人照常工作。Type what a simulated person does:
+交互模式：你来扮演模拟世界里的人，机器人照常工作。Type what a simulated person does;
+🤖 是机器人的动作，按它决定的先后列出 / 🤖: what the bot does, in the order it decided it.
   alice@技术交流群: 大家好        alice says something in the group (群里说话)
   dm 王老师: /status              王老师 (an operator) DMs the bot (私聊机器人)
   owner: /help                    the bot owner types in File Transfer (文件传输助手)
