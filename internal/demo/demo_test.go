@@ -6,7 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qunguan/qunguan/bot"
 	"github.com/qunguan/qunguan/bot/bottest"
+	"github.com/qunguan/qunguan/bot/sim"
+	"github.com/qunguan/qunguan/bot/simbot"
 	"github.com/qunguan/qunguan/plugins"
 )
 
@@ -183,6 +186,19 @@ func TestRoundUp(t *testing.T) {
 	} {
 		if got := roundUp(d); got != want {
 			t.Errorf("roundUp(%s) = %s, want %s", d, got, want)
+		}
+	}
+}
+
+// TestSimLineRefusesClockLines: the live sim console has the real clock.
+func TestSimLineRefusesClockLines(t *testing.T) {
+	p, err := sim.LoadWorld(bot.SystemClock{}, []byte(simbot.DefaultWorld))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{"next", "advance 1d", "audit 3"} {
+		if err := simLine(p, l); err == nil || !strings.Contains(err.Error(), "only works in qunguan demo") {
+			t.Errorf("%s: %v", l, err)
 		}
 	}
 }
