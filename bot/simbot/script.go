@@ -2,6 +2,7 @@ package simbot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -138,6 +139,9 @@ var (
 	ownerRE  = regexp.MustCompile(`^owner[:：] ?(.*)$`)
 	renameRE = regexp.MustCompile(`^rename (\S+) -> (\S+)(?: by (\S+))?$`)
 )
+
+// ErrCannotParse is Step's error for a line in none of the forms above.
+var ErrCannotParse = errors.New("cannot parse script line")
 
 var repeatRE = regexp.MustCompile(`^repeat (\d+) \{$`)
 
@@ -321,7 +325,7 @@ func (b *Bot) step(line string) (string, error) {
 		}
 		p.Say(m[2], m[1], m[3])
 	default:
-		return "", fmt.Errorf("cannot parse script line")
+		return "", ErrCannotParse
 	}
 	b.Settle()
 	return FormatActions(b.Actions()), nil
