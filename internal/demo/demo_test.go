@@ -114,7 +114,7 @@ func TestInteractive(t *testing.T) {
 		"bob 不是机器人的好友，机器人无法私聊回复",
 		`carol is not a member of "读书会"`,
 		`no person "zed"`,
-		"?? cannot parse script line",
+		"?? 看不懂这一行",
 		"📜 审计日志 / audit log：共",
 		"读书会：王老师、alice、dave",
 		"试试这些", "audit 5", // the help

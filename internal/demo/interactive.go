@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -160,7 +161,11 @@ func (s *session) run(line string) {
 		since := s.b.Clock.Now()
 		_, err := s.b.Step(line)
 		s.p.flush(since)
-		if err != nil {
+		switch {
+		case errors.Is(err, simbot.ErrCannotParse):
+			fmt.Fprintln(s.out, "  ?? 看不懂这一行。写成 alice@技术交流群: 大家好 或 dm 王老师: /status，help 看全部写法。")
+			fmt.Fprintln(s.out, "     Cannot parse that: write alice@技术交流群: 大家好 or dm 王老师: /status; help shows every form.")
+		case err != nil:
 			fmt.Fprintf(s.out, "  ?? %v（输入 help 看写法 / type help）\n", err)
 		}
 	}
