@@ -124,6 +124,7 @@ type Pacer struct {
 	wake     chan struct{}
 	rng      *rand.Rand
 	stats    PacerStats
+	queued   func(SendResult)
 }
 
 // PacerStats are counters for status and metrics.
@@ -164,8 +165,23 @@ func (p *Pacer) Enqueue(to Target, text string, file *File, prio Priority, done 
 	}
 	p.mu.Lock()
 	p.queues[prio] = append(p.queues[prio], &outItem{to: to, text: text, file: file, prio: prio, done: done})
+	f := p.queued
 	p.mu.Unlock()
+	if f != nil {
+		f(SendResult{To: to, Text: text, File: file, Prio: prio, At: p.clock.Now()})
+	}
 	p.poke()
+}
+
+// OnEnqueue sets f to be told about every send as it is queued (nil
+// removes it). Paced sends reach the platform after direct calls the bot
+// makes later (a rename, a dissolve); the demo uses this to show what the
+// bot decided in the order it decided it. f runs on the caller's
+// goroutine, outside the pacer's lock.
+func (p *Pacer) OnEnqueue(f func(SendResult)) {
+	p.mu.Lock()
+	p.queued = f
+	p.mu.Unlock()
 }
 
 func (p *Pacer) poke() {

@@ -217,3 +217,28 @@ func TestPacerFlushUrgentDropsBulk(t *testing.T) {
 		t.Errorf("flushed %v", got)
 	}
 }
+
+func TestPacerOnEnqueue(t *testing.T) {
+	p, pl, _ := newTestPacer(DefaultPacerConfig())
+	var queued []string
+	p.OnEnqueue(func(r SendResult) {
+		queued = append(queued, r.Text)
+		if len(pl.got()) != 0 {
+			t.Errorf("%q: told after a send, not when queued", r.Text)
+		}
+	})
+	p.Enqueue(ToGroup("g"), "bulk", nil, PrioBulk, nil)
+	p.Enqueue(ToGroup("g"), "urgent", nil, PrioModeration, nil)
+	if len(queued) != 2 || queued[0] != "bulk" || queued[1] != "urgent" {
+		t.Fatalf("queued %q, want bulk then urgent", queued)
+	}
+	p.Drain(context.Background())
+	if got := pl.got(); len(got) != 2 || got[0].text != "urgent" {
+		t.Fatalf("sent %+v, want urgent first", got)
+	}
+	p.OnEnqueue(nil)
+	p.Enqueue(ToGroup("g"), "after", nil, PrioBulk, nil)
+	if len(queued) != 2 {
+		t.Errorf("told after OnEnqueue(nil): %q", queued)
+	}
+}

@@ -2,6 +2,7 @@ package simbot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -33,6 +34,8 @@ import (
 //	nick alice -> 王老师              alice changes her nickname
 //	card 技术交流群 alice 小A          alice sets her group card
 //	advance 3d                        time passes (timers fire)
+//	next                              time passes up to the next step a
+//	                                  plugin scheduled (see NextStep)
 //	fail send_text rate_limited|network|offline|unsupported
 //	login | logout REASON
 //	stop | start | restart | crash    stop the bot (graceful), start it,
@@ -137,6 +140,9 @@ var (
 	renameRE = regexp.MustCompile(`^rename (\S+) -> (\S+)(?: by (\S+))?$`)
 )
 
+// ErrCannotParse is Step's error for a line in none of the forms above.
+var ErrCannotParse = errors.New("cannot parse script line")
+
 var repeatRE = regexp.MustCompile(`^repeat (\d+) \{$`)
 
 // repeatBlock collects the lines of a "repeat N {" block until its "}".
@@ -204,6 +210,12 @@ func (b *Bot) step(line string) (string, error) {
 			return "", err
 		}
 		b.Advance(d)
+	case fields[0] == "next" && len(fields) == 1:
+		due, ok := b.NextStep()
+		if !ok {
+			return "", fmt.Errorf("next: no step is scheduled")
+		}
+		b.Advance(due.Sub(b.Clock.Now()))
 	case fields[0] == "login":
 		p.Login()
 	case fields[0] == "logout":
@@ -242,7 +254,7 @@ func (b *Bot) step(line string) (string, error) {
 		}
 		p.SetNick(fields[1], fields[3])
 	case fields[0] == "card" && len(fields) == 4:
-		if err := b.need(fields[1], fields[2]); err != nil {
+		if err := b.needMember(fields[1], fields[2]); err != nil {
 			return "", err
 		}
 		p.SetCard(fields[1], fields[2], fields[3])
@@ -276,7 +288,7 @@ func (b *Bot) step(line string) (string, error) {
 		if m[1] == "file" {
 			typ = bot.MsgFile
 		}
-		if err := b.need(m[3], m[2]); err != nil {
+		if err := b.needMember(m[3], m[2]); err != nil {
 			return "", err
 		}
 		p.SendMedia(m[3], m[2], typ, m[4], "")
@@ -294,6 +306,13 @@ func (b *Bot) step(line string) (string, error) {
 		if err := b.need(m[3], ""); err != nil {
 			return "", err
 		}
+		if m[1] == "-" {
+			for _, n := range nicks {
+				if err := b.needMember(m[3], n); err != nil {
+					return "", err
+				}
+			}
+		}
 		if m[1] == "+" {
 			p.Join(m[3], m[4], nicks...)
 		} else {
@@ -301,12 +320,12 @@ func (b *Bot) step(line string) (string, error) {
 		}
 	case sayRE.MatchString(line):
 		m := sayRE.FindStringSubmatch(line)
-		if err := b.need(m[2], m[1]); err != nil {
+		if err := b.needMember(m[2], m[1]); err != nil {
 			return "", err
 		}
 		p.Say(m[2], m[1], m[3])
 	default:
-		return "", fmt.Errorf("cannot parse script line")
+		return "", ErrCannotParse
 	}
 	b.Settle()
 	return FormatActions(b.Actions()), nil
@@ -323,6 +342,30 @@ func (b *Bot) need(group, nick string) error {
 		return fmt.Errorf("no person %q in the simulated world", nick)
 	}
 	return nil
+}
+
+// needMember is need for a person who acts in a group. With
+// Options.CheckMembers they must also be in it, as on WeChat, where only
+// members can post. The bot account may always act; where the bot cannot
+// see the member list (it was removed) nothing more is checked.
+func (b *Bot) needMember(group, nick string) error {
+	if err := b.need(group, nick); err != nil {
+		return err
+	}
+	if !b.opts.CheckMembers || nick == b.selfNick() {
+		return nil
+	}
+	ms, err := b.Sim.Members(context.Background(), b.Sim.Group(group).ID)
+	if err != nil {
+		return nil
+	}
+	id := b.Sim.User(nick).ID
+	for _, m := range ms {
+		if m.ID == id {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s is not a member of %q (add them first: +%s@%s)", nick, group, nick, group)
 }
 
 func (b *Bot) selfNick() string {

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"time"
 
 	"github.com/qunguan/qunguan/bot"
@@ -71,6 +72,10 @@ type Options struct {
 	Start time.Time
 	// NoLogin skips the initial login event.
 	NoLogin bool
+	// CheckMembers refuses script lines in which someone who is not a
+	// member of a group talks, posts media, leaves or sets a card there
+	// (the interactive demo; many tests let anyone talk anywhere).
+	CheckMembers bool
 	// Logger receives the runtime's logs (discarded when nil).
 	Logger *slog.Logger
 	// Codes makes confirmation codes. Nil means a seeded sequence that
@@ -100,6 +105,8 @@ type Bot struct {
 	lastCode string
 	// repeat is the "repeat N {" block being collected, if any.
 	repeat *repeatBlock
+	// queued and sent are the observers set by Observe.
+	queued, sent func(bot.SendResult)
 }
 
 // New builds and starts a bot whose files live in dir.
@@ -172,6 +179,16 @@ func (b *Bot) StartBot() error {
 		return err
 	}
 	b.RT = rt
+	rt.Pacer().OnEnqueue(func(r bot.SendResult) {
+		if b.queued != nil {
+			b.queued(r)
+		}
+	})
+	rt.OnSend(func(r bot.SendResult) {
+		if b.sent != nil {
+			b.sent(r)
+		}
+	})
 	if err := rt.Start(context.Background()); err != nil {
 		_ = db.Close()
 		return err
@@ -208,6 +225,13 @@ func (b *Bot) Crash() {
 	b.running = false
 }
 
+// Observe tells queued about every send the bot queues and sent about
+// every send that finished (delivered, or given up with its error), on
+// the running runtime and on those later starts make. Either may be nil.
+func (b *Bot) Observe(queued, sent func(bot.SendResult)) {
+	b.queued, b.sent = queued, sent
+}
+
 // Close stops the bot if it runs.
 func (b *Bot) Close() error { return b.StopBot() }
 
@@ -230,6 +254,37 @@ func (b *Bot) Advance(d time.Duration) {
 	if b.running {
 		b.RT.Pacer().Drain(context.Background())
 	}
+}
+
+// Scheduled returns the steps plugins scheduled, soonest first: the
+// persisted one-shot timers (a welcome window closing, a reminder, a
+// countdown's next stage) that are due later and not held. Recurring
+// jobs (the nightly statistics, backups) are not included.
+func (b *Bot) Scheduled() []bot.TimerRecord {
+	if !b.running {
+		return nil
+	}
+	ts, err := b.Store.Timers(context.Background())
+	if err != nil {
+		return nil
+	}
+	now := b.Clock.Now()
+	var out []bot.TimerRecord
+	for _, t := range ts {
+		if !t.Held && t.Due.After(now) {
+			out = append(out, t)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Due.Before(out[j].Due) })
+	return out
+}
+
+// NextStep returns when the first of the Scheduled steps is due.
+func (b *Bot) NextStep() (time.Time, bool) {
+	if ts := b.Scheduled(); len(ts) > 0 {
+		return ts[0].Due, true
+	}
+	return time.Time{}, false
 }
 
 // Settle fires timers armed for "now" (a confirmed step, a missed

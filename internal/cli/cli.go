@@ -142,6 +142,11 @@ func demoCmd(e Env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.Stderr, "unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return flag.ErrHelp
+	}
 	dir, err := os.MkdirTemp("", "qunguan-demo-")
 	if err != nil {
 		return err
