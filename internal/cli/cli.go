@@ -11,6 +11,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/qunguan/qunguan"
@@ -173,23 +175,25 @@ func checkConfigCmd(e Env, args []string) error {
 	return nil
 }
 
-// dataDirFrom loads just enough of the config to find the data dir.
-func dataDirFrom(e Env, name string, args []string) (string, []string, error) {
+// dataDirFrom loads just enough of the config to find the data dir, and
+// the zone to show times in: the config's, or the machine's with
+// --data-dir.
+func dataDirFrom(e Env, name string, args []string) (string, *time.Location, []string, error) {
 	fs := newFlags(e, name)
 	cfgPath := fs.String("config", "config.yaml", "config file")
 	dir := fs.String("data-dir", "", "data dir (overrides the config)")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	if *dir != "" {
-		return *dir, rest, nil
+		return *dir, time.Local, rest, nil
 	}
 	cfg, err := bot.LoadConfig(*cfgPath, plugins.All())
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
-	return app.DataDir(cfg), rest, nil
+	return app.DataDir(cfg), cfg.Location, rest, nil
 }
 
 // parseInterspersed parses flags anywhere among the arguments ("db restore
@@ -212,7 +216,7 @@ func auditCmd(e Env, args []string) error {
 	if len(args) == 0 || args[0] != "verify" {
 		return fmt.Errorf("usage: qunguan audit verify [--config FILE]")
 	}
-	dir, _, err := dataDirFrom(e, "audit verify", args[1:])
+	dir, _, _, err := dataDirFrom(e, "audit verify", args[1:])
 	if err != nil {
 		return err
 	}
@@ -252,7 +256,7 @@ func dbCmd(e Env, args []string) error {
 		return fmt.Errorf("usage: qunguan db check|compact|backup|backups|restore")
 	}
 	sub := args[0]
-	dir, rest, err := dataDirFrom(e, "db "+sub, args[1:])
+	dir, loc, rest, err := dataDirFrom(e, "db "+sub, args[1:])
 	if err != nil {
 		return err
 	}
@@ -288,20 +292,53 @@ func dbCmd(e Env, args []string) error {
 		}
 		if len(bs) == 0 {
 			fmt.Fprintln(e.Stdout, "no backups")
+			return nil
 		}
-		for _, b := range bs {
-			fmt.Fprintln(e.Stdout, b)
-		}
+		return writeBackups(e.Stdout, bs, loc)
 	case "restore":
 		if len(rest) != 1 {
 			return fmt.Errorf("usage: qunguan db restore BACKUP [--config FILE]")
 		}
-		if err := store.Restore(dir, rest[0]); err != nil {
+		aside, err := store.Restore(dir, rest[0])
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.Stdout, "restored %s into %s (the previous file was kept beside it)\n", rest[0], dir)
+		fmt.Fprintf(e.Stdout, "restored %s into %s\n", rest[0], dir)
+		if aside != "" {
+			fmt.Fprintf(e.Stdout, "the file it replaced is kept as %s\n", aside)
+		}
 	default:
 		return fmt.Errorf("unknown db command %q (check, compact, backup, backups, restore)", sub)
 	}
 	return nil
+}
+
+// writeBackups prints backups as a table in the order given (ListBackups
+// lists them newest first), with times in loc.
+func writeBackups(w io.Writer, bs []store.Backup, loc *time.Location) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "path\ttaken\tkind\tsize\tstatus")
+	for _, b := range bs {
+		status := "ok"
+		if b.Err != nil {
+			status = "damaged: " + strings.TrimPrefix(b.Err.Error(), store.ErrDamaged.Error()+": ")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", b.Path, b.Time.In(loc).Format("2006-01-02 15:04:05 MST"), b.Reason, humanSize(b.Size), status)
+	}
+	return tw.Flush()
+}
+
+// humanSize renders a byte count in decimal units, like db compact's MB.
+func humanSize(n int64) string {
+	if n < 1000 {
+		return fmt.Sprintf("%d B", n)
+	}
+	v := float64(n)
+	for _, unit := range []string{"kB", "MB", "GB", "TB"} {
+		v /= 1000
+		if v < 999.95 || unit == "TB" {
+			return fmt.Sprintf("%.1f %s", v, unit)
+		}
+	}
+	return ""
 }

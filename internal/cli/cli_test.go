@@ -2,12 +2,14 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/qunguan/qunguan/store"
 )
@@ -73,8 +75,15 @@ func TestSecondProcessOnDataDir(t *testing.T) {
 	}
 	defer db.Close()
 	code, _, errs := run(t, "db", "backup", "--config", p)
-	if code != 1 || !strings.Contains(errs, "another qunguan is using "+data) {
+	if code != 1 || !strings.Contains(errs, fmt.Sprintf("another qunguan is using %q", data)) {
 		t.Errorf("second open: %d %q", code, errs)
+	}
+	// Run from the config's folder, the data dir is the relative "data":
+	// the message quotes it and adds where that is.
+	t.Chdir(filepath.Dir(p))
+	code, _, errs = run(t, "db", "backup", "--config", "config.yaml")
+	if want := `another qunguan is using "data" (` + data + ")\n"; code != 1 || !strings.HasSuffix(errs, want) {
+		t.Errorf("second open, relative: %d %q, want %q", code, errs, want)
 	}
 	code, _, errs = run(t, "audit", "verify", "--config", p)
 	if code != 1 || !strings.Contains(errs, "another qunguan is using") {
@@ -99,7 +108,8 @@ func TestDBCommands(t *testing.T) {
 		t.Fatalf("backup: %d %q %q", code, out, errs)
 	}
 	backup := strings.TrimSpace(out)
-	if code, out, _ := run(t, "db", "backups", "--config", p); code != 0 || !strings.Contains(out, backup) {
+	if code, out, _ := run(t, "db", "backups", "--config", p); code != 0 || !strings.HasPrefix(out, "path ") ||
+		!strings.Contains(out, backup) || !strings.Contains(out, "  manual  ") || !strings.HasSuffix(out, "  ok\n") {
 		t.Errorf("backups: %d %q", code, out)
 	}
 	if code, out, errs := run(t, "db", "check", "--config", p); code != 0 || !strings.Contains(out, "database ok") {
@@ -122,7 +132,12 @@ func TestDBCommands(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, "qunguan db restore") {
 		t.Errorf("truncated open: %d %q", code, errs)
 	}
-	if code, out, errs := run(t, "db", "restore", backup, "--config", p); code != 0 || !strings.Contains(out, "restored") {
+	missing := filepath.Join(data, "backups", "nonexist.db")
+	if code, _, errs := run(t, "db", "restore", missing, "--config", p); code != 1 || !strings.Contains(errs, "backup file "+missing+" does not exist") {
+		t.Errorf("restore of a missing backup: %d %q", code, errs)
+	}
+	if code, out, errs := run(t, "db", "restore", backup, "--config", p); code != 0 || !strings.Contains(out, "restored") ||
+		!strings.Contains(out, "kept as "+file+".damaged-") {
 		t.Fatalf("restore: %d %q %q", code, out, errs)
 	}
 	if code, _, errs := run(t, "db", "check", "--config", p); code != 0 {
@@ -130,5 +145,47 @@ func TestDBCommands(t *testing.T) {
 	}
 	if code, out, errs := run(t, "db", "compact", "--config", p); code != 0 || !strings.Contains(out, "compacted") {
 		t.Errorf("compact: %d %q %q", code, out, errs)
+	}
+}
+
+func TestHumanSize(t *testing.T) {
+	for _, tt := range []struct {
+		n    int64
+		want string
+	}{
+		{0, "0 B"},
+		{999, "999 B"},
+		{1000, "1.0 kB"},
+		{69632, "69.6 kB"},
+		{999_949, "999.9 kB"},
+		{999_950, "1.0 MB"},
+		{12_345_678, "12.3 MB"},
+		{3_000_000_000, "3.0 GB"},
+		{5_000_000_000_000_000, "5000.0 TB"},
+	} {
+		if got := humanSize(tt.n); got != tt.want {
+			t.Errorf("humanSize(%d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestWriteBackups(t *testing.T) {
+	shanghai := time.FixedZone("CST", 8*3600)
+	at := time.Date(2026, 11, 22, 1, 53, 36, 0, time.UTC)
+	var b bytes.Buffer
+	err := writeBackups(&b, []store.Backup{
+		{Path: "data/backups/qunguan-20261122T015336Z-manual.db", Time: at, Reason: "manual", Size: 69632},
+		{Path: "data/backups/qunguan-20261122T015336Z-pre-compact.db", Time: at, Reason: "pre-compact", Size: 512,
+			Err: fmt.Errorf("%w: meta page checksum mismatch", store.ErrDamaged)},
+	}, shanghai)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `path                                                  taken                    kind         size     status
+data/backups/qunguan-20261122T015336Z-manual.db       2026-11-22 09:53:36 CST  manual       69.6 kB  ok
+data/backups/qunguan-20261122T015336Z-pre-compact.db  2026-11-22 09:53:36 CST  pre-compact  512 B    damaged: meta page checksum mismatch
+`
+	if b.String() != want {
+		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
