@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -32,11 +33,89 @@ func writeConfig(t *testing.T, body string) (string, string) {
 }
 
 func TestVersionAndUsage(t *testing.T) {
-	if code, out, _ := run(t, "version"); code != 0 || !strings.Contains(out, "v-test abc") {
+	if code, out, _ := run(t, "version"); code != 0 || out != "qunguan v-test abc\n" {
 		t.Errorf("version: %d %q", code, out)
 	}
-	if code, _, errs := run(t, "frobnicate"); code != 2 || !strings.Contains(errs, "unknown command") {
+	if code, _, errs := run(t, "frobnicate"); code != 2 || !strings.Contains(errs, "unknown command") || !strings.Contains(errs, "Usage:") {
 		t.Errorf("unknown command: %d %q", code, errs)
+	}
+	if code, out, _ := run(t, "help"); code != 0 || !strings.Contains(out, "qunguan db backups") {
+		t.Errorf("help: %d %q", code, out)
+	}
+}
+
+func TestVersionString(t *testing.T) {
+	vcs := func(rev, modified string) *debug.BuildInfo {
+		return &debug.BuildInfo{Main: debug.Module{Path: "github.com/qunguan/qunguan", Version: "(devel)"},
+			Settings: []debug.BuildSetting{{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: rev}, {Key: "vcs.modified", Value: modified}}}
+	}
+	const rev = "ff658d3c1a2b4c5d6e7f8091a2b3c4d5e6f70819"
+	pseudo := vcs(rev, "true")
+	pseudo.Main.Version = "v0.0.0-20261122015336-ff658d3c1a2b+dirty"
+	tagged := vcs(rev, "false")
+	tagged.Main.Version = "v1.2.0"
+	installed := &debug.BuildInfo{Main: debug.Module{Version: "v1.2.0"}}
+	installedAt := &debug.BuildInfo{Main: debug.Module{Version: "v0.0.0-20261122015336-ff658d3c1a2b"}}
+	for _, tt := range []struct {
+		name string
+		b    Build
+		info *debug.BuildInfo
+		want string
+	}{
+		{"make build, untagged", Build{Version: "ff658d3", Commit: "ff658d3"}, nil, "ff658d3"},
+		{"make build, untagged, dirty", Build{Version: "ff658d3-dirty", Commit: "ff658d3"}, nil, "ff658d3-dirty"},
+		{"make build, tagged", Build{Version: "v1.2.0", Commit: "ff658d3"}, vcs(rev, "false"), "v1.2.0 ff658d3"},
+		{"make build, after a tag", Build{Version: "v1.2.0-3-gff658d3", Commit: "ff658d3"}, nil, "v1.2.0-3-gff658d3"},
+		{"go run, no build info", Build{Version: "dev"}, nil, "dev"},
+		{"go run, no vcs", Build{Version: "dev"}, &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "dev"},
+		{"go build", Build{Version: "dev"}, vcs(rev, "false"), "dev ff658d3"},
+		{"go build, modified", Build{Version: "dev"}, vcs(rev, "true"), "dev ff658d3-dirty"},
+		{"go build, pseudo-version", Build{Version: "dev"}, pseudo, "dev ff658d3-dirty"},
+		{"go build at a tag", Build{Version: "dev"}, tagged, "v1.2.0 ff658d3"},
+		{"go install @v1.2.0", Build{Version: "dev"}, installed, "v1.2.0"},
+		{"go install @commit", Build{Version: "dev"}, installedAt, "v0.0.0-20261122015336-ff658d3c1a2b"},
+		{"empty", Build{}, nil, "dev"},
+	} {
+		if got := versionString(tt.b, tt.info); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// Every command's --help prints its usage to stdout and exits 0, with no
+// config file around; wrong calls print the usage to stderr and exit 2.
+func TestHelpAndUsageErrors(t *testing.T) {
+	t.Chdir(t.TempDir()) // no config.yaml here
+	for _, cmd := range []string{"run", "demo", "check-config", "audit", "audit verify", "export", "stats",
+		"db", "db check", "db compact", "db backup", "db backups", "db restore", "version"} {
+		for _, h := range []string{"--help", "-h"} {
+			args := append(strings.Fields(cmd), h)
+			code, out, errs := run(t, args...)
+			if code != 0 || errs != "" || !strings.HasPrefix(out, "Usage: qunguan "+strings.Fields(cmd)[0]) {
+				t.Errorf("%s: exit %d, stdout %q, stderr %q", strings.Join(args, " "), code, out, errs)
+			}
+		}
+	}
+	if code, out, _ := run(t, "help", "db", "restore"); code != 0 || !strings.HasPrefix(out, "Usage: qunguan db restore BACKUP") || !strings.Contains(out, "-data-dir") {
+		t.Errorf("help db restore: %d %q", code, out)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"db"}, "qunguan: qunguan db needs a command\n\nUsage: qunguan db COMMAND"},
+		{[]string{"db", "frob"}, "qunguan: unknown db command \"frob\"\n\nUsage: qunguan db COMMAND"},
+		{[]string{"audit", "frob"}, "qunguan: unknown audit command \"frob\"\n\nUsage: qunguan audit verify"},
+		{[]string{"db", "restore"}, "qunguan: missing argument\n\nUsage: qunguan db restore BACKUP"},
+		{[]string{"db", "restore", "a.db", "b.db"}, "qunguan: unexpected argument \"b.db\"\n\nUsage: qunguan db restore"},
+		{[]string{"run", "now"}, "qunguan: unexpected argument \"now\"\n\nUsage: qunguan run"},
+		{[]string{"version", "--short"}, "flag provided but not defined: -short\nUsage: qunguan version"},
+		{[]string{"db", "check", "--confg", "x"}, "flag provided but not defined: -confg\nUsage: qunguan db check"},
+	} {
+		code, out, errs := run(t, tt.args...)
+		if code != 2 || out != "" || !strings.HasPrefix(errs, tt.want) || strings.Count(errs, "Usage:") != 1 {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 and stderr starting %q", tt.args, code, out, errs, tt.want)
+		}
 	}
 }
 

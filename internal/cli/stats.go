@@ -36,11 +36,11 @@ func statsCmd(e Env, args []string) error {
 	n := fs.Int("days", 30, "days to cover, ending today")
 	csv := fs.Bool("csv", false, "print CSV (one line per day; with --members one per member)")
 	members := fs.Bool("members", false, "list the members with their tier, days spoken, messages and when they last spoke")
-	if err := fs.Parse(args); err != nil {
+	if _, err := parseFlags(e, fs, "stats", args, 0); err != nil {
 		return err
 	}
 	if *group == "" {
-		return fmt.Errorf("usage: qunguan stats --group NAME [--days 30] [--csv] [--members] [--config FILE]")
+		return &usageError{"--group is required", usageOf(fs, "stats")}
 	}
 	if *n < 1 || *n > 120 {
 		return fmt.Errorf("--days must be between 1 and 120")
