@@ -84,11 +84,34 @@ func TestParseConfigErrors(t *testing.T) {
 		{"plugin validation", "plugins:\n  welcome:\n    window: 2h\n", 3, "plugins.welcome.window: must be between 0 and 1h"},
 		{"group plugin validation", "groups:\n  - name: a\n    plugins:\n      welcome:\n        window: 5h\n", 5, "groups[0].plugins.welcome.window"},
 		{"bad duration", "plugins:\n  welcome:\n    window: soon\n", 3, "needs a number"},
-		{"bad type", "pacer:\n  burst: many\n", 2, "cannot unmarshal"},
+		{"bad type", "pacer:\n  burst: many\n", 2, `pacer.burst: "many" is not a whole number`},
+		{"bad bool", "manage_all_groups: maybe\n", 1, `manage_all_groups: "maybe" is not true or false`},
+		{"fraction for a whole number", "pacer:\n  burst: 2.5\n", 2, `pacer.burst: "2.5" is not a whole number`},
+		{"number too large", "pacer:\n  burst: 99999999999999999999\n", 2, `pacer.burst: "99999999999999999999" is too large`},
+		{"scalar for a list", "operators: 王老师\n", 1, `operators: must be a list ([a, b], or one "- item" per line), not "王老师"`},
+		{"mapping for a value", "pacer:\n  burst:\n    a: 1\n", 3, "pacer.burst: must be a single value, not a mapping"},
+		{"scalar for a section", "pacer: fast\n", 1, `pacer: must be a mapping (key: value lines), not "fast"`},
+		{"list for a section", "pacer:\n  - 1\n", 2, "pacer: must be a mapping (key: value lines), not a list"},
+		{"plugin bad bool", "plugins:\n  welcome:\n    enabled: maybe\n", 3, `plugins.welcome.enabled: "maybe" is not true or false`},
+		{"group plugin bad list", "groups:\n  - name: a\n    plugins:\n      welcome:\n        words: x\n", 5, "groups[0].plugins.welcome.words: must be a list"},
+		{"key given twice", "pacer:\n  burst: 1\n  burst: 2\n", 3, "pacer.burst: given twice (first on line 2)"},
+		{"duration without a known unit", "pacer:\n  interval: 3 seconds\n", 2,
+			`pacer.interval: duration "3 seconds": "seconds" is not a unit; write it like 3s, 2m, 1h, 3d, 1w or 3天`},
+		{"duration in a flow mapping", "pacer: {burst: 2, interval: soon}\n", 1, `pacer.interval: duration "soon" needs a number`},
+		{"plugin duration", "plugins:\n  welcome:\n    window: 3 seconds\n", 3, `plugins.welcome.window: duration "3 seconds"`},
+		{"syntax: indentation", "pacer:\n  interval: 3s\n bad: x\n", 3, "the indentation of this line does not match the lines above it"},
+		{"syntax: indentation deep in a file", "language: zh\npacer:\n  interval: 3s\n  burst: 2\n  jitter: 1s\n max_attempts: 3\n", 6, "the indentation of this line"},
+		{"syntax: list indentation", "operators:\n  - a\n  - b\n - c\n", 4, "does not match"},
+		{"syntax: tab", "pacer:\n\tburst: 2\n", 2, "a tab indents this line; YAML is indented with spaces only"},
+		{"syntax: unclosed list", "operators: [a, b\nlanguage: zh\n", 1, `a list opened with "[" is not closed with "]"`},
+		{"syntax: after a list over lines", "operators: [a,\n  b]\nlanguage: zh: en\n", 3, `unexpected ":" here`},
+		{"syntax: unclosed quote", "language: zh\ntexts:\n  a.b:\n    zh: \"你好\n", 4, "a quote opened on this line is not closed"},
+		{"syntax: no colon", "language: zh\nplatform\nmanage_all_groups: true\n", 2, `a key without ":"`},
+		{"syntax: reserved character", "language: zh\nplatform: @sim\n", 2, "quote the value"},
 		{"bad timezone", "timezone: Mars/Olympus\n", 1, "unknown time zone"},
 		{"bad language", "language: fr\n", 1, "not zh or en"},
 		{"group without name", "groups:\n  - language: en\n", 2, "exactly one of name or pattern"},
-		{"syntax", "language: zh\n  bad: [\n", 2, ""},
+		{"syntax", "language: zh\n  bad: [\n", 2, `unexpected ":" here: either the indentation is off, or a value contains ": " and must be quoted`},
 		{"missing env", "alerts:\n  webhook_url: ${QUNGUAN_TEST_UNSET_VAR}\n", 2, "QUNGUAN_TEST_UNSET_VAR is not set"},
 		{"bad cron", "store:\n  backup_cron: every day\n", 2, "bad cron spec"},
 		{"empty", "", 0, "empty"},
@@ -119,5 +142,32 @@ func TestConfigEnvSecret(t *testing.T) {
 	}
 	if strings.Contains(string(cfg.Redacted()), "secret") {
 		t.Error("redacted config leaks the secret")
+	}
+}
+
+// YAML 1.1 yes/no still read as booleans (yaml.v3 accepts them), and a
+// whole number written as a float is a whole number.
+func TestParseConfigLenientScalars(t *testing.T) {
+	cfg, err := ParseConfig("c.yaml", []byte("manage_all_groups: yes\npacer:\n  burst: 3.0\n  interval: 3 s\noperators:\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.ManageAllGroups || cfg.Pacer.Burst != 3 || cfg.Pacer.Interval.D() != 3*time.Second || len(cfg.Operators) != 0 {
+		t.Errorf("cfg = %+v", cfg)
+	}
+}
+
+func TestPlainSyntax(t *testing.T) {
+	for _, tt := range []struct{ problem, line, want string }{
+		{"did not find expected key", " bad: x\n", "the indentation of this line does not match the lines above it"},
+		{"found character that cannot start any token", "\tb: 2\n", "a tab indents this line; YAML is indented with spaces only"},
+		{"found character that cannot start any token", "a: `x`\n", "a value starts with a character YAML reserves (such as @ or `): quote the value"},
+		{"found unknown escape character", `a: "C:\q"`, `unknown escape (\ and a letter) in a double-quoted value: use single quotes, or write \\ for a backslash`},
+		{"unknown anchor 'x' referenced", "a: *x\n", "unknown anchor 'x' referenced (an alias *name needs an anchor &name above it)"},
+		{"something new", "", "something new"},
+	} {
+		if got := plainSyntax(tt.problem, tt.line); got != tt.want {
+			t.Errorf("plainSyntax(%q, %q) = %q, want %q", tt.problem, tt.line, got, tt.want)
+		}
 	}
 }
