@@ -60,6 +60,9 @@ type Config struct {
 	Path     string         `yaml:"-"`
 	Raw      []byte         `yaml:"-"`
 	Location *time.Location `yaml:"-"`
+	// UnsetEnv are the ${VAR}s LoadConfigOffline left empty, each as
+	// "file:line: key: environment variable VAR is not set; left empty".
+	UnsetEnv []string `yaml:"-"`
 
 	root      *yaml.Node
 	pluginCfg map[string][]any // plugin -> [global, group entry 0, 1, ...]
@@ -229,11 +232,26 @@ type Configurable interface {
 // LoadConfig reads and validates the config file at path for the given
 // plugins. Any problem is a *ConfigError naming the file and line.
 func LoadConfig(path string, plugins []Plugin) (*Config, error) {
+	return loadConfig(path, plugins, false)
+}
+
+// LoadConfigOffline is LoadConfig for the offline maintenance commands
+// (db, audit verify, stats, export), which send nothing and so need no
+// secrets: a ${VAR} that is not set in their shell (a webhook token that
+// only the bot's service has) is left empty and named in UnsetEnv instead
+// of refusing the file. data_dir is the exception, since these commands
+// need it to find their files. The bot itself and check-config use
+// LoadConfig, which refuses any unset ${VAR}.
+func LoadConfigOffline(path string, plugins []Plugin) (*Config, error) {
+	return loadConfig(path, plugins, true)
+}
+
+func loadConfig(path string, plugins []Plugin, offline bool) (*Config, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &ConfigError{File: path, Msg: err.Error()}
 	}
-	return ParseConfig(path, raw, plugins)
+	return parseConfig(path, raw, plugins, offline)
 }
 
 // yamlLineRE matches the "line N: " yaml.v3 puts before its messages.
@@ -443,6 +461,10 @@ func nodeOnLine(n *yaml.Node, path string, line int, tag, value string) (string,
 
 // ParseConfig parses and validates config text; file names it in errors.
 func ParseConfig(file string, raw []byte, plugins []Plugin) (*Config, error) {
+	return parseConfig(file, raw, plugins, false)
+}
+
+func parseConfig(file string, raw []byte, plugins []Plugin, offline bool) (*Config, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
 		return nil, syntaxErr(file, raw, err)
@@ -453,24 +475,50 @@ func ParseConfig(file string, raw []byte, plugins []Plugin) (*Config, error) {
 		return nil, &ConfigError{File: file, Msg: "the file is empty"}
 	}
 	root := doc.Content[0]
-	if err := expandEnv(root); err != nil {
-		return nil, &ConfigError{File: file, Line: err.line, Msg: err.msg}
+	var unset []unsetVar
+	expandEnv(root, "", &unset)
+	for _, u := range unset {
+		if !offline || u.path == "data_dir" {
+			return nil, &ConfigError{File: file, Line: u.line, Msg: fmt.Sprintf("%s: environment variable %s is not set", u.path, u.name)}
+		}
+		cfg.UnsetEnv = append(cfg.UnsetEnv, (&ConfigError{File: file, Line: u.line,
+			Msg: fmt.Sprintf("%s: environment variable %s is not set; left empty", u.path, u.name)}).Error())
 	}
+	err := parseRoot(cfg, root, plugins)
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		// A value that is wrong because a variable was left empty says so.
+		for _, u := range unset {
+			if u.line == ce.Line {
+				ce.Msg += fmt.Sprintf(" (environment variable %s is not set)", u.name)
+				break
+			}
+		}
+		return nil, ce
+	}
+	if err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// parseRoot checks, decodes and validates the document's root mapping into cfg.
+func parseRoot(cfg *Config, root *yaml.Node, plugins []Plugin) error {
 	if err := checkKeys(root, reflect.TypeOf(cfg).Elem(), ""); err != nil {
-		return nil, &ConfigError{File: file, Line: err.line, Msg: err.msg}
+		return &ConfigError{File: cfg.Path, Line: err.line, Msg: err.msg}
 	}
 	if err := root.Decode(cfg); err != nil {
-		return nil, decodeErr(file, root, "", err)
+		return decodeErr(cfg.Path, root, "", err)
 	}
 	cfg.root = root
 	if err := cfg.validate(plugins); err != nil {
 		var ce *ConfigError
 		if errors.As(err, &ce) {
-			return nil, ce
+			return ce
 		}
-		return nil, &ConfigError{File: file, Msg: err.Error()}
+		return &ConfigError{File: cfg.Path, Msg: err.Error()}
 	}
-	return cfg, nil
+	return nil
 }
 
 type nodeErr struct {
@@ -480,29 +528,37 @@ type nodeErr struct {
 
 var envRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
-// expandEnv replaces ${NAME} in string scalars with the environment
-// variable, so secrets (webhook tokens) need not be written in the file.
-func expandEnv(n *yaml.Node) *nodeErr {
+// unsetVar is a ${NAME} whose variable is not set, and where.
+type unsetVar struct {
+	name, path string
+	line       int
+}
+
+// expandEnv replaces ${NAME} in string scalars below n (at path) with the
+// environment variable, so secrets (webhook tokens) need not be written in
+// the file. Variables that are not set become empty and are added to
+// unset, in file order.
+func expandEnv(n *yaml.Node, path string, unset *[]unsetVar) {
 	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "${") {
-		var missing string
 		n.Value = envRE.ReplaceAllStringFunc(n.Value, func(m string) string {
 			name := envRE.FindStringSubmatch(m)[1]
 			v, ok := os.LookupEnv(name)
-			if !ok && missing == "" {
-				missing = name
+			if !ok {
+				*unset = append(*unset, unsetVar{name: name, path: describePath(path), line: n.Line})
 			}
 			return v
 		})
-		if missing != "" {
-			return &nodeErr{line: n.Line, msg: fmt.Sprintf("environment variable %s is not set", missing)}
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			expandEnv(n.Content[i+1], joinPath(path, n.Content[i].Value), unset)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			expandEnv(c, fmt.Sprintf("%s[%d]", path, i), unset)
 		}
 	}
-	for _, c := range n.Content {
-		if err := expandEnv(c); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 var (

@@ -2,6 +2,9 @@ package bot
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -168,6 +171,43 @@ func TestPlainSyntax(t *testing.T) {
 	} {
 		if got := plainSyntax(tt.problem, tt.line); got != tt.want {
 			t.Errorf("plainSyntax(%q, %q) = %q, want %q", tt.problem, tt.line, got, tt.want)
+		}
+	}
+}
+
+// The offline commands load a config whose secrets are not in their
+// shell: unset ${VAR}s are left empty and named, except in data_dir; the
+// bot's own loading still refuses them.
+func TestLoadConfigOffline(t *testing.T) {
+	const unset = "QUNGUAN_TEST_UNSET_HOOK"
+	dir := t.TempDir()
+	write := func(body string) string {
+		p := filepath.Join(dir, "c.yaml")
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p := write("platform: sim\nalerts:\n  webhook_url: ${" + unset + "}\n")
+	if _, err := LoadConfig(p, nil); err == nil || err.Error() != p+":3: alerts.webhook_url: environment variable "+unset+" is not set" {
+		t.Errorf("LoadConfig: %v", err)
+	}
+	cfg, err := LoadConfigOffline(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{p + ":3: alerts.webhook_url: environment variable " + unset + " is not set; left empty"}
+	if cfg.Alerts.WebhookURL != "" || !slices.Equal(cfg.UnsetEnv, want) {
+		t.Errorf("offline: webhook %q, UnsetEnv %q", cfg.Alerts.WebhookURL, cfg.UnsetEnv)
+	}
+
+	for _, tt := range []struct{ body, want string }{
+		{"data_dir: ${" + unset + "}/data\n", ":1: data_dir: environment variable " + unset + " is not set"},
+		{"alerts:\n  webhook_url: ${" + unset + "}/hook\n", ":2: alerts.webhook_url: must be an http:// or https:// URL (environment variable " + unset + " is not set)"},
+	} {
+		p := write(tt.body)
+		if _, err := LoadConfigOffline(p, nil); err == nil || err.Error() != p+tt.want {
+			t.Errorf("offline %q: %v, want %q", tt.body, err, p+tt.want)
 		}
 	}
 }

@@ -387,11 +387,25 @@ func dataDirFrom(e Env, name string, args []string, nargs int) (string, *time.Lo
 	if *dir != "" {
 		return *dir, time.Local, rest, nil
 	}
-	cfg, err := bot.LoadConfig(*cfgPath, plugins.All())
+	cfg, err := loadOffline(e, *cfgPath)
 	if err != nil {
 		return "", nil, nil, err
 	}
 	return app.DataDir(cfg), cfg.Location, rest, nil
+}
+
+// loadOffline loads the config for an offline command: one that sends
+// nothing, so a ${VAR} for a secret that is not set in this shell is left
+// empty with a warning on stderr instead of refusing the file.
+func loadOffline(e Env, path string) (*bot.Config, error) {
+	cfg, err := bot.LoadConfigOffline(path, plugins.All())
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range cfg.UnsetEnv {
+		fmt.Fprintf(e.Stderr, "qunguan: warning: %s (this command does not need it)\n", w)
+	}
+	return cfg, nil
 }
 
 // parseInterspersed parses flags anywhere among the arguments ("db restore

@@ -268,3 +268,44 @@ data/backups/qunguan-20261122T015336Z-pre-compact.db  2026-11-22 09:53:36 CST  p
 		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
+
+// A secret the bot's service has but this shell does not (a webhook
+// token) blocks neither the offline commands nor is it forgotten by run
+// and check-config.
+func TestOfflineCommandsIgnoreUnsetSecrets(t *testing.T) {
+	const unset = "QUNGUAN_TEST_UNSET_HOOK"
+	p, data := writeConfig(t, "platform: sim\nalerts:\n  webhook_url: ${"+unset+"}\n")
+	db, err := store.Open(data, store.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	warning := "qunguan: warning: " + p + ":3: alerts.webhook_url: environment variable " + unset + " is not set; left empty (this command does not need it)\n"
+	for _, tt := range []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"db", "check"}, 0, "database ok"},
+		{[]string{"db", "backups"}, 0, "no backups"},
+		{[]string{"audit", "verify"}, 0, "audit chain ok"},
+		{[]string{"stats", "--group", "无此群"}, 1, ""},
+		{[]string{"export", "--group", "无此群", "--quiet"}, 1, ""},
+	} {
+		code, out, errs := run(t, append(tt.args, "--config", p)...)
+		if code != tt.code || !strings.Contains(out, tt.out) || !strings.HasPrefix(errs, warning) || strings.Contains(errs, "is not set\n") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", tt.args, code, out, errs)
+		}
+		if tt.code == 1 && !strings.Contains(errs, `no group matches "无此群"`) {
+			t.Errorf("%v did not get as far as the store: %q", tt.args, errs)
+		}
+	}
+	for _, cmd := range []string{"check-config", "run"} {
+		code, _, errs := run(t, cmd, "--config", p)
+		if want := "qunguan: " + p + ":3: alerts.webhook_url: environment variable " + unset + " is not set\n"; code != 1 || errs != want {
+			t.Errorf("%s: exit %d, stderr %q, want %q", cmd, code, errs, want)
+		}
+	}
+}

@@ -49,7 +49,7 @@ func exportCmd(b Build, e Env, args []string) error {
 	if *group == "" {
 		return &usageError{"--group is required", usageOf(fs, "export")}
 	}
-	global, err := bot.LoadConfig(*cfgPath, plugins.All())
+	global, err := loadOffline(e, *cfgPath)
 	if err != nil {
 		if *dataDir == "" || fileExists(*cfgPath) {
 			return err

@@ -14,7 +14,6 @@ import (
 
 	"github.com/qunguan/qunguan/bot"
 	"github.com/qunguan/qunguan/internal/app"
-	"github.com/qunguan/qunguan/plugins"
 	"github.com/qunguan/qunguan/plugins/stats"
 	"github.com/qunguan/qunguan/store"
 )
@@ -45,7 +44,7 @@ func statsCmd(e Env, args []string) error {
 	if *n < 1 || *n > 120 {
 		return fmt.Errorf("--days must be between 1 and 120")
 	}
-	cfg, err := bot.LoadConfig(*cfgPath, plugins.All())
+	cfg, err := loadOffline(e, *cfgPath)
 	if err != nil {
 		return err
 	}
