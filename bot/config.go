@@ -60,6 +60,10 @@ type Config struct {
 	Path     string         `yaml:"-"`
 	Raw      []byte         `yaml:"-"`
 	Location *time.Location `yaml:"-"`
+	// Warnings are what the config says that is allowed but likely a
+	// mistake (no operators), each as "file:line: key: what"; check-config
+	// and the start print them.
+	Warnings []string `yaml:"-"`
 	// UnsetEnv are the ${VAR}s LoadConfigOffline left empty, each as
 	// "file:line: key: environment variable VAR is not set; left empty".
 	UnsetEnv []string `yaml:"-"`
@@ -228,6 +232,14 @@ type ConfigDirUser interface{ SetConfigDir(dir string) }
 type Configurable interface {
 	DefaultConfig() any
 }
+
+// GlobalOnly is implemented by plugin config structs some of whose keys
+// apply to all groups at once (a cron job, a folder, a total), so that a
+// groups[].plugins.<name> override of them would be silently ignored; the
+// loader refuses such an override with its line instead. GlobalOnlyKeys
+// returns those keys as dotted paths in the plugin's section
+// ("daily_cron"), or "*" when no key can be set per group.
+type GlobalOnly interface{ GlobalOnlyKeys() []string }
 
 // LoadConfig reads and validates the config file at path for the given
 // plugins. Any problem is a *ConfigError naming the file and line.
@@ -855,6 +867,14 @@ func (c *Config) validate(plugins []Plugin) error {
 		}
 		c.operators[op] = true
 	}
+	if len(c.operators) == 0 {
+		w := &ConfigError{File: c.Path, Msg: "operators: none are listed, so nobody can use operator commands or /confirm (/确认) an action; " +
+			"list the remark names you gave the operators on the bot's phone"}
+		if n, ok := findNode(c.root, "operators"); ok {
+			w.Line = n.Line
+		}
+		c.Warnings = append(c.Warnings, w.Error())
+	}
 	if err := c.Pacer.Validate(); err != nil {
 		return c.fieldErr("", err)
 	}
@@ -927,6 +947,9 @@ func (c *Config) validate(plugins []Plugin) error {
 			path := fmt.Sprintf("groups[%d].plugins.%s", i, name)
 			v := global
 			if _, has := g.Plugins[name]; has {
+				if err := c.checkGlobalOnly(global, name, path); err != nil {
+					return err
+				}
 				v, err = c.decodePlugin(cp, "plugins."+name, &path)
 				if err != nil {
 					return err
@@ -944,6 +967,46 @@ func (c *Config) validate(plugins []Plugin) error {
 		}
 	}
 	return nil
+}
+
+// checkGlobalOnly refuses keys of a group's override (at path) of plugin
+// name that its config declares global only: they would be ignored.
+func (c *Config) checkGlobalOnly(cfg any, name, path string) error {
+	g, ok := cfg.(GlobalOnly)
+	if !ok {
+		return nil
+	}
+	for _, key := range g.GlobalOnlyKeys() {
+		if key == "*" {
+			return &ConfigError{File: c.Path, Line: c.keyLine(path),
+				Msg: fmt.Sprintf("%s: the %s plugin cannot be configured per group; configure it under plugins.%s", path, name, name)}
+		}
+		if p := joinPath(path, key); nodeIsAt(c.root, p) {
+			return &ConfigError{File: c.Path, Line: c.keyLine(p),
+				Msg: fmt.Sprintf("%s: cannot be set per group, it applies to all groups; set it under plugins.%s.%s", p, name, key)}
+		}
+	}
+	return nil
+}
+
+// keyLine returns the line of the key at the end of a dotted path, or of
+// the deepest node on the way to it.
+func (c *Config) keyLine(path string) int {
+	parent, key := "", path
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		parent, key = path[:i], path[i+1:]
+	}
+	if n, ok := findNode(c.root, parent); ok && n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				return n.Content[i].Line
+			}
+		}
+	}
+	if n := nodeAt(c.root, path); n != nil {
+		return n.Line
+	}
+	return 0
 }
 
 // decodePlugin builds a plugin's config: defaults, then the global section,

@@ -211,3 +211,83 @@ func TestLoadConfigOffline(t *testing.T) {
 		}
 	}
 }
+
+type reportPlugin struct{}
+
+type reportConfig struct {
+	Cron   string `yaml:"cron"`
+	Limit  int    `yaml:"limit"`
+	Nested struct {
+		A int `yaml:"a"`
+		B int `yaml:"b"`
+	} `yaml:"nested"`
+}
+
+func (*reportConfig) GlobalOnlyKeys() []string { return []string{"cron", "nested.a"} }
+
+func (reportPlugin) Name() string       { return "report" }
+func (reportPlugin) DefaultConfig() any { return &reportConfig{Cron: "0 9 * * 1", Limit: 5} }
+
+type wholePlugin struct{}
+
+type wholeConfig struct {
+	Cap int `yaml:"cap"`
+}
+
+func (*wholeConfig) GlobalOnlyKeys() []string { return []string{"*"} }
+
+func (wholePlugin) Name() string       { return "inviter" }
+func (wholePlugin) DefaultConfig() any { return &wholeConfig{} }
+
+// Keys a plugin declares global only are refused in a group's override,
+// where they would be ignored; the others are overridden as usual.
+func TestGlobalOnlyKeys(t *testing.T) {
+	ps := []Plugin{reportPlugin{}, wholePlugin{}}
+	ok := "plugins:\n  report:\n    cron: 0 8 * * 1\n    nested: {a: 1}\n  inviter:\n    cap: 3\n" +
+		"groups:\n  - name: g\n    plugins:\n      report:\n        limit: 9\n        nested:\n          b: 2\n"
+	cfg, err := ParseConfig("c.yaml", []byte(ok), ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := cfg.PluginConfig("report", "g").(*reportConfig); g.Limit != 9 || g.Cron != "0 8 * * 1" || g.Nested.A != 1 || g.Nested.B != 2 {
+		t.Errorf("group config = %+v", g)
+	}
+	for _, tt := range []struct {
+		name, src string
+		line      int
+		msg       string
+	}{
+		{"global-only key", "groups:\n  - name: g\n    plugins:\n      report:\n        limit: 9\n        cron: 0 8 * * *\n", 6,
+			"groups[0].plugins.report.cron: cannot be set per group, it applies to all groups; set it under plugins.report.cron"},
+		{"nested global-only key", "groups:\n  - name: a\n  - pattern: b*\n    plugins:\n      report:\n        nested:\n          a: 1\n", 7,
+			"groups[1].plugins.report.nested.a: cannot be set per group"},
+		{"global-only plugin", "groups:\n  - name: g\n    plugins:\n      inviter:\n        cap: 3\n", 4,
+			"groups[0].plugins.inviter: the inviter plugin cannot be configured per group; configure it under plugins.inviter"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseConfig("c.yaml", []byte(tt.src), ps)
+			var ce *ConfigError
+			if !errors.As(err, &ce) || ce.Line != tt.line || !strings.HasPrefix(ce.Msg, tt.msg) {
+				t.Errorf("got %v, want line %d: %s", err, tt.line, tt.msg)
+			}
+		})
+	}
+}
+
+// A config without operators is valid, but nobody could confirm anything:
+// it carries a warning.
+func TestNoOperatorsWarning(t *testing.T) {
+	for _, tt := range []struct{ src, want string }{
+		{"platform: sim\n", "c.yaml: operators: none are listed, so nobody can use operator commands or /confirm"},
+		{"platform: sim\noperators: []\n", "c.yaml:2: operators: none are listed"},
+		{"platform: sim\noperators: [王老师]\n", ""},
+	} {
+		cfg, err := ParseConfig("c.yaml", []byte(tt.src), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt.want == "" && len(cfg.Warnings) != 0 || tt.want != "" && (len(cfg.Warnings) != 1 || !strings.HasPrefix(cfg.Warnings[0], tt.want)) {
+			t.Errorf("%q: warnings %q, want %q", tt.src, cfg.Warnings, tt.want)
+		}
+	}
+}

@@ -322,6 +322,14 @@ func runCmd(b Build, e Env, args []string) error {
 	if _, err := os.Stat(*cfgPath); errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("no config file %s; start from the example: qunguan check-config --example > %s", *cfgPath, *cfgPath)
 	}
+	// What the config allows but is likely a mistake (no operators) is
+	// said before the start; app.Run loads the config again and refuses
+	// it when it is wrong.
+	if cfg, err := bot.LoadConfig(*cfgPath, plugins.All()); err == nil {
+		for _, w := range cfg.Warnings {
+			log.Warn("config warning", "warning", w)
+		}
+	}
 	platforms := map[string]app.PlatformFactory{}
 	for k, v := range b.Platforms {
 		platforms[k] = v
@@ -366,6 +374,9 @@ func checkConfigCmd(e Env, args []string) error {
 	cfg, err := bot.LoadConfig(*cfgPath, plugins.All())
 	if err != nil {
 		return err
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(e.Stderr, "qunguan: warning: %s\n", w)
 	}
 	fmt.Fprintf(e.Stdout, "%s: ok (platform %s, %d group entries, %d operators, data dir %s)\n",
 		cfg.Path, cfg.Platform, len(cfg.Groups), len(cfg.Operators), app.DataDir(cfg))

@@ -125,12 +125,29 @@ func TestCheckConfig(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, p+":3: pacer.burst: must be at least 1") {
 		t.Errorf("bad config: %d %q", code, errs)
 	}
-	p, _ = writeConfig(t, "platform: sim\n")
-	if code, out, errs := run(t, "check-config", "--config", p); code != 0 || !strings.Contains(out, ": ok") {
+	p, _ = writeConfig(t, "platform: sim\noperators: [王老师]\n")
+	if code, out, errs := run(t, "check-config", "--config", p); code != 0 || !strings.Contains(out, ": ok") || errs != "" {
 		t.Errorf("good config: %d %q %q", code, out, errs)
 	}
-	if code, out, _ := run(t, "check-config", "--example"); code != 0 || !strings.Contains(out, "operators:") {
+	// No operators: valid, with a warning, since nobody could /confirm.
+	p, _ = writeConfig(t, "platform: sim\n")
+	if code, out, errs := run(t, "check-config", "--config", p); code != 0 || !strings.Contains(out, ": ok") ||
+		!strings.HasPrefix(errs, "qunguan: warning: "+p+": operators: none are listed, so nobody can use operator commands or /confirm") {
+		t.Errorf("no operators: %d %q %q", code, out, errs)
+	}
+	// A key that applies to all groups is refused in a group's override.
+	p, _ = writeConfig(t, "platform: sim\noperators: [王老师]\ngroups:\n  - name: 技术群\n    plugins:\n      stats:\n        daily_cron: \"0 1 * * *\"\n")
+	if code, _, errs := run(t, "check-config", "--config", p); code != 1 ||
+		!strings.Contains(errs, p+":7: groups[0].plugins.stats.daily_cron: cannot be set per group, it applies to all groups; set it under plugins.stats.daily_cron") {
+		t.Errorf("per-group daily_cron: %d %q", code, errs)
+	}
+	code, out, _ := run(t, "check-config", "--example")
+	if code != 0 || !strings.Contains(out, "operators:") {
 		t.Errorf("example: %d", code)
+	}
+	p, _ = writeConfig(t, out)
+	if code, _, errs := run(t, "check-config", "--config", p); code != 0 || errs != "" {
+		t.Errorf("the example does not pass: %d %q", code, errs)
 	}
 }
 
@@ -143,6 +160,9 @@ func TestRunRefusesClearly(t *testing.T) {
 	code, _, errs = run(t, "run", "--config", p)
 	if code != 1 || !strings.Contains(errs, "platform not available") {
 		t.Errorf("no wechat factory: %d %q", code, errs)
+	}
+	if !strings.Contains(errs, `level=WARN msg="config warning" warning="`+p+`: operators: none are listed`) {
+		t.Errorf("no warning about operators at the start: %q", errs)
 	}
 }
 
