@@ -363,7 +363,7 @@ func Restore(dir, backupPath string) (aside string, err error) {
 	}
 	defer lock.release()
 	if st, err := os.Stat(backupPath); errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("restore: backup file %s does not exist (qunguan db backups lists the backups): %w", backupPath, os.ErrNotExist)
+		return "", &missingError{fmt.Sprintf("restore: backup file %s does not exist (qunguan db backups lists the backups)", backupPath)}
 	} else if err != nil {
 		return "", fmt.Errorf("restore: %w", err)
 	} else if !st.Mode().IsRegular() {
@@ -396,6 +396,13 @@ func Restore(dir, backupPath string) (aside string, err error) {
 	}
 	return aside, syncDir(dir)
 }
+
+// missingError is a file that is not there; it matches os.ErrNotExist
+// without repeating its words.
+type missingError struct{ msg string }
+
+func (e *missingError) Error() string { return e.msg }
+func (e *missingError) Unwrap() error { return os.ErrNotExist }
 
 // freeName returns name, or name-2, name-3, ... if it is taken, so that
 // two restores within a second keep both replaced files.

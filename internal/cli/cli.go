@@ -498,7 +498,7 @@ func dbCmd(e Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.Stdout, "compacted: %.1f MB -> %.1f MB\n", float64(before)/1e6, float64(after)/1e6)
+		fmt.Fprintf(e.Stdout, "compacted: %s -> %s\n", humanSize(before), humanSize(after))
 	case "backup":
 		db, err := store.Open(dir, store.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err != nil {
@@ -550,7 +550,7 @@ func writeBackups(w io.Writer, bs []store.Backup, loc *time.Location) error {
 	return tw.Flush()
 }
 
-// humanSize renders a byte count in decimal units, like db compact's MB.
+// humanSize renders a byte count in decimal units (1 MB = 1,000,000 bytes).
 func humanSize(n int64) string {
 	if n < 1000 {
 		return fmt.Sprintf("%d B", n)

@@ -232,7 +232,7 @@ func TestDBCommands(t *testing.T) {
 		t.Errorf("truncated open: %d %q", code, errs)
 	}
 	missing := filepath.Join(data, "backups", "nonexist.db")
-	if code, _, errs := run(t, "db", "restore", missing, "--config", p); code != 1 || !strings.Contains(errs, "backup file "+missing+" does not exist") {
+	if code, _, errs := run(t, "db", "restore", missing, "--config", p); code != 1 || !strings.HasSuffix(errs, "backup file "+missing+" does not exist (qunguan db backups lists the backups)\n") {
 		t.Errorf("restore of a missing backup: %d %q", code, errs)
 	}
 	if code, out, errs := run(t, "db", "restore", backup, "--config", p); code != 0 || !strings.Contains(out, "restored") ||
