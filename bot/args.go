@@ -123,6 +123,11 @@ var durationUnits = []struct {
 	{"秒钟", time.Second}, {"秒", time.Second}, {"s", time.Second},
 }
 
+func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// durationUnitsHelp says which units a duration takes.
+const durationUnitsHelp = "write it like 3s, 2m, 1h, 3d, 1w or 3天 (units s, m, h, d, w, ms or 秒, 分钟, 小时, 天, 周)"
+
 // ParseDuration parses durations in both styles: Go-like "3d", "72h",
 // "1w2d", "2h30m", "90s" and Chinese "3天", "2小时", "1周", "三天",
 // "半小时", "1天12小时". Full-width digits are accepted. A bare number is an
@@ -178,9 +183,12 @@ func parseDuration(s string) (time.Duration, error) {
 			}
 			n, s = float64(v), s[k:]
 		}
+		// "3 天" and "3 d" are written too. A Latin unit must end its
+		// word, so "3 seconds" is not read as 3s followed by "econds".
+		s = strings.TrimLeft(s, " ")
 		matched := false
 		for _, u := range durationUnits {
-			if strings.HasPrefix(s, u.word) {
+			if rest, ok := strings.CutPrefix(s, u.word); ok && (rest == "" || !isASCIILetter(u.word[0]) || !isASCIILetter(rest[0])) {
 				total += time.Duration(n * float64(u.d))
 				s = s[len(u.word):]
 				matched = true
@@ -188,7 +196,14 @@ func parseDuration(s string) (time.Duration, error) {
 			}
 		}
 		if !matched {
-			return 0, fmt.Errorf("duration %q needs a unit (d/h/m/s/w or 天/小时/分钟/秒/周)", orig)
+			word := s
+			if i := strings.IndexFunc(word, func(r rune) bool { return !unicode.IsLetter(r) }); i >= 0 {
+				word = word[:i]
+			}
+			if word == "" {
+				return 0, fmt.Errorf("duration %q needs a unit: %s", orig, durationUnitsHelp)
+			}
+			return 0, fmt.Errorf("duration %q: %q is not a unit; %s", orig, word, durationUnitsHelp)
 		}
 		s = strings.TrimLeft(s, " 又零")
 	}

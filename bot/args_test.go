@@ -2,6 +2,7 @@ package bot
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,6 +77,11 @@ func TestParseDuration(t *testing.T) {
 		{"１２ｈ", 12 * time.Hour, false}, // full-width
 		{"1.5h", 90 * time.Minute, false},
 		{"3D", 3 * day, false},
+		{"3 天", 3 * day, false},
+		{"2 h 30 m", 150 * time.Minute, false},
+		{"3 seconds", 0, true},
+		{"2hours", 0, true},
+		{"5mins", 0, true},
 		{"3", 0, true},
 		{"", 0, true},
 		{"d", 0, true},
@@ -91,6 +97,21 @@ func TestParseDuration(t *testing.T) {
 		}
 		if got != tt.want {
 			t.Errorf("ParseDuration(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+// A refused duration says what was wrong and which units there are.
+func TestParseDurationErrors(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"3 seconds", `duration "3 seconds": "seconds" is not a unit; write it like 3s, 2m, 1h, 3d, 1w or 3天`},
+		{"2hours", `duration "2hours": "hours" is not a unit; write it like 3s`},
+		{"3", `duration "3" needs a unit: write it like 3s, 2m, 1h, 3d, 1w or 3天 (units s, m, h, d, w, ms or 秒, 分钟, 小时, 天, 周)`},
+		{"soon", `duration "soon" needs a number and a unit, like 3d or 3天`},
+	} {
+		_, err := ParseDuration(tt.in)
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("ParseDuration(%q): %v, want %q...", tt.in, err, tt.want)
 		}
 	}
 }

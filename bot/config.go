@@ -5,6 +5,7 @@ import (
 	"encoding"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -59,6 +60,13 @@ type Config struct {
 	Path     string         `yaml:"-"`
 	Raw      []byte         `yaml:"-"`
 	Location *time.Location `yaml:"-"`
+	// Warnings are what the config says that is allowed but likely a
+	// mistake (no operators), each as "file:line: key: what"; check-config
+	// and the start print them.
+	Warnings []string `yaml:"-"`
+	// UnsetEnv are the ${VAR}s LoadConfigOffline left empty, each as
+	// "file:line: key: environment variable VAR is not set; left empty".
+	UnsetEnv []string `yaml:"-"`
 
 	root      *yaml.Node
 	pluginCfg map[string][]any // plugin -> [global, group entry 0, 1, ...]
@@ -231,36 +239,253 @@ type Configurable interface {
 	DefaultConfig() any
 }
 
+// GlobalOnly is implemented by plugin config structs some of whose keys
+// apply to all groups at once (a cron job, a folder, a total), so that a
+// groups[].plugins.<name> override of them would be silently ignored; the
+// loader refuses such an override with its line instead. GlobalOnlyKeys
+// returns those keys as dotted paths in the plugin's section
+// ("daily_cron"), or "*" when no key can be set per group.
+type GlobalOnly interface{ GlobalOnlyKeys() []string }
+
 // LoadConfig reads and validates the config file at path for the given
 // plugins. Any problem is a *ConfigError naming the file and line.
 func LoadConfig(path string, plugins []Plugin) (*Config, error) {
+	return loadConfig(path, plugins, false)
+}
+
+// LoadConfigOffline is LoadConfig for the offline maintenance commands
+// (db, audit verify, stats, export), which send nothing and so need no
+// secrets: a ${VAR} that is not set in their shell (a webhook token that
+// only the bot's service has) is left empty and named in UnsetEnv instead
+// of refusing the file. data_dir is the exception, since these commands
+// need it to find their files. The bot itself and check-config use
+// LoadConfig, which refuses any unset ${VAR}.
+func LoadConfigOffline(path string, plugins []Plugin) (*Config, error) {
+	return loadConfig(path, plugins, true)
+}
+
+func loadConfig(path string, plugins []Plugin, offline bool) (*Config, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &ConfigError{File: path, Msg: err.Error()}
 	}
-	return ParseConfig(path, raw, plugins)
+	return parseConfig(path, raw, plugins, offline)
 }
 
-var yamlLineRE = regexp.MustCompile(`line (\d+)`)
+// yamlLineRE matches the "line N: " yaml.v3 puts before its messages.
+var yamlLineRE = regexp.MustCompile(`^line (\d+): `)
 
-func yamlErr(file string, err error) *ConfigError {
-	msg := err.Error()
-	line := 0
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = strings.TrimSpace(yamlLineRE.ReplaceAllString(msg, ""))
-		msg = strings.TrimPrefix(strings.TrimPrefix(msg, "yaml:"), ":")
-		msg = strings.TrimSpace(strings.TrimPrefix(msg, ":"))
-	}
+// splitYAMLErr splits a yaml.v3 message into its line (0 if none) and the
+// message without the "yaml: " and "line N: " prefixes.
+func splitYAMLErr(msg string) (int, string) {
 	msg = strings.TrimPrefix(msg, "yaml: ")
-	return &ConfigError{File: file, Line: line, Msg: msg}
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return line, msg[len(m[0]):]
+	}
+	return 0, msg
+}
+
+// syntaxErr turns a YAML syntax error into file:line: reason in plain
+// words. yaml.v3 often names the line where the enclosing block started
+// rather than the bad one (a mis-indented key three lines into a section
+// is reported on the section's first line), so the line is found again:
+// it is the last line whose addition turns a file that parses into one
+// that fails with the same problem. Lines that only open something that
+// continues below (a [ list over several lines) fail with a different
+// problem and are passed over.
+func syntaxErr(file string, raw []byte, err error) *ConfigError {
+	yline, problem := splitYAMLErr(err.Error())
+	line := 0
+	lines := bytes.SplitAfter(raw, []byte("\n"))
+	prevOK := true // the empty prefix parses
+	size := 0
+	for k, l := range lines {
+		size += len(l)
+		var n yaml.Node
+		perr := yaml.Unmarshal(raw[:size], &n)
+		if perr == nil {
+			prevOK = true
+			continue
+		}
+		if _, p := splitYAMLErr(perr.Error()); prevOK && p == problem {
+			line = k + 1
+		}
+		prevOK = false
+	}
+	if line == 0 {
+		line = yline
+	}
+	text := ""
+	if line > 0 && line <= len(lines) {
+		text = string(lines[line-1])
+	}
+	return &ConfigError{File: file, Line: line, Msg: plainSyntax(problem, text)}
+}
+
+// plainSyntax says a YAML syntax problem in plain words; text is the line
+// it was found on.
+func plainSyntax(problem, text string) string {
+	indent := strings.TrimRight(text[:len(text)-len(strings.TrimLeft(text, " \t"))], "\n")
+	switch {
+	case strings.Contains(indent, "\t") || strings.Contains(problem, "tab character"):
+		return "a tab indents this line; YAML is indented with spaces only"
+	case problem == "did not find expected key":
+		return "the indentation of this line does not match the lines above it"
+	case problem == "did not find expected '-' indicator":
+		return `the indentation of this line does not match the list items ("- ...") above it`
+	case problem == "mapping values are not allowed in this context":
+		return `unexpected ":" here: either the indentation is off, or a value contains ": " and must be quoted`
+	case problem == "block sequence entries are not allowed in this context":
+		return `unexpected list item ("- ") here: put the list on its own lines, indented under its key`
+	case problem == "could not find expected ':'":
+		return `a key without ":" (write key: value)`
+	case problem == "did not find expected ',' or ']'":
+		return `a list opened with "[" is not closed with "]" (or its items are not separated by commas)`
+	case problem == "did not find expected ',' or '}'":
+		return `a mapping opened with "{" is not closed with "}" (or its entries are not separated by commas)`
+	case problem == "found unexpected end of stream":
+		return "a quote opened on this line is not closed"
+	case problem == "found unknown escape character":
+		return `unknown escape (\ and a letter) in a double-quoted value: use single quotes, or write \\ for a backslash`
+	case problem == "found character that cannot start any token":
+		return "a value starts with a character YAML reserves (such as @ or `): quote the value"
+	case strings.HasPrefix(problem, "unknown anchor"):
+		return problem + " (an alias *name needs an anchor &name above it)"
+	case problem == "did not find expected node content":
+		return "a value is missing here"
+	}
+	return problem
+}
+
+// unmarshalRE matches yaml.v3's type errors: cannot unmarshal !!str `lots`
+// into int.
+var unmarshalRE = regexp.MustCompile("^cannot unmarshal (!!\\w+)(?: `(.*)`)? into (.+)$")
+
+// quotedRE matches a Go-quoted string in an error message.
+var quotedRE = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// decodeErr turns an error from decoding node n (at path below the root)
+// into file:line: path: reason. checkKeys catches most mistakes before
+// decoding; this renders the rest: values a custom type refused (a bad
+// duration), and type errors checkKeys let through (a number too large).
+func decodeErr(file string, n *yaml.Node, path string, err error) *ConfigError {
+	msg := err.Error()
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = te.Errors[0]
+	}
+	line, msg := splitYAMLErr(msg)
+	if line == 0 {
+		return &ConfigError{File: file, Msg: msg}
+	}
+	tag, value, into := "", "", ""
+	if m := unmarshalRE.FindStringSubmatch(msg); m != nil {
+		tag, value, into = m[1], strings.TrimSuffix(m[2], "..."), m[3]
+	}
+	var p string
+	var v *yaml.Node
+	if tag == "" {
+		// A custom type's error quotes the value it refused, which tells
+		// it apart from others on the same line ({burst: 2, interval: soon}).
+		if q := quotedRE.FindString(msg); q != "" {
+			if uq, err := strconv.Unquote(q); err == nil {
+				p, v = nodeOnLine(n, path, line, "!!str", uq)
+			}
+		}
+	}
+	if v == nil {
+		p, v = nodeOnLine(n, path, line, tag, value)
+	}
+	if v == nil {
+		return &ConfigError{File: file, Line: line, Msg: msg}
+	}
+	if into != "" {
+		msg = describeTypeError(v, into)
+	}
+	return &ConfigError{File: file, Line: line, Msg: describePath(p) + ": " + msg}
+}
+
+// describeTypeError says why value v cannot be a Go value of type into.
+func describeTypeError(v *yaml.Node, into string) string {
+	switch {
+	case strings.HasPrefix(into, "[]"):
+		return `must be a list ([a, b], or one "- item" per line), not ` + describeNode(v)
+	case strings.HasPrefix(into, "map["):
+		return "must be a mapping (key: value lines), not " + describeNode(v)
+	case v.Kind != yaml.ScalarNode:
+		return "must be a single value, not " + describeNode(v)
+	case into == "bool":
+		return fmt.Sprintf("%q is not true or false", v.Value)
+	case strings.HasPrefix(into, "float"):
+		return fmt.Sprintf("%q is not a number", v.Value)
+	case strings.HasPrefix(into, "int") || strings.HasPrefix(into, "uint"):
+		if tag := v.ShortTag(); tag == "!!int" || tag == "!!float" {
+			return fmt.Sprintf("%q is too large", v.Value)
+		}
+		return fmt.Sprintf("%q is not a whole number", v.Value)
+	}
+	return fmt.Sprintf("%q cannot be read as %s", v.Value, into)
+}
+
+// nodeOnLine finds the value on line below n (at path) that an error
+// message names: of the kind tag says (!!map, !!seq, or a scalar) and
+// starting with value, when those are known. It returns its dotted path
+// and the node, or nil when no value on that line fits.
+func nodeOnLine(n *yaml.Node, path string, line int, tag, value string) (string, *yaml.Node) {
+	fits := func(v *yaml.Node) bool {
+		if v.Line != line {
+			return false
+		}
+		switch tag {
+		case "":
+			return v.Kind == yaml.ScalarNode
+		case "!!map":
+			return v.Kind == yaml.MappingNode
+		case "!!seq":
+			return v.Kind == yaml.SequenceNode
+		}
+		return v.Kind == yaml.ScalarNode && strings.HasPrefix(v.Value, value)
+	}
+	var walk func(n *yaml.Node, path string) (string, *yaml.Node)
+	walk = func(n *yaml.Node, path string) (string, *yaml.Node) {
+		if fits(n) {
+			return path, n
+		}
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				if p, v := walk(c, path); v != nil {
+					return p, v
+				}
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if p, v := walk(n.Content[i+1], joinPath(path, n.Content[i].Value)); v != nil {
+					return p, v
+				}
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				if p, v := walk(c, fmt.Sprintf("%s[%d]", path, i)); v != nil {
+					return p, v
+				}
+			}
+		}
+		return "", nil
+	}
+	return walk(n, path)
 }
 
 // ParseConfig parses and validates config text; file names it in errors.
 func ParseConfig(file string, raw []byte, plugins []Plugin) (*Config, error) {
+	return parseConfig(file, raw, plugins, false)
+}
+
+func parseConfig(file string, raw []byte, plugins []Plugin, offline bool) (*Config, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		return nil, yamlErr(file, err)
+		return nil, syntaxErr(file, raw, err)
 	}
 	cfg := DefaultConfig()
 	cfg.Path, cfg.Raw = file, raw
@@ -268,24 +493,50 @@ func ParseConfig(file string, raw []byte, plugins []Plugin) (*Config, error) {
 		return nil, &ConfigError{File: file, Msg: "the file is empty"}
 	}
 	root := doc.Content[0]
-	if err := expandEnv(root); err != nil {
-		return nil, &ConfigError{File: file, Line: err.line, Msg: err.msg}
+	var unset []unsetVar
+	expandEnv(root, "", &unset)
+	for _, u := range unset {
+		if !offline || u.path == "data_dir" {
+			return nil, &ConfigError{File: file, Line: u.line, Msg: fmt.Sprintf("%s: environment variable %s is not set", u.path, u.name)}
+		}
+		cfg.UnsetEnv = append(cfg.UnsetEnv, (&ConfigError{File: file, Line: u.line,
+			Msg: fmt.Sprintf("%s: environment variable %s is not set; left empty", u.path, u.name)}).Error())
 	}
+	err := parseRoot(cfg, root, plugins)
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		// A value that is wrong because a variable was left empty says so.
+		for _, u := range unset {
+			if u.line == ce.Line {
+				ce.Msg += fmt.Sprintf(" (environment variable %s is not set)", u.name)
+				break
+			}
+		}
+		return nil, ce
+	}
+	if err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// parseRoot checks, decodes and validates the document's root mapping into cfg.
+func parseRoot(cfg *Config, root *yaml.Node, plugins []Plugin) error {
 	if err := checkKeys(root, reflect.TypeOf(cfg).Elem(), ""); err != nil {
-		return nil, &ConfigError{File: file, Line: err.line, Msg: err.msg}
+		return &ConfigError{File: cfg.Path, Line: err.line, Msg: err.msg}
 	}
 	if err := root.Decode(cfg); err != nil {
-		return nil, yamlErr(file, err)
+		return decodeErr(cfg.Path, root, "", err)
 	}
 	cfg.root = root
 	if err := cfg.validate(plugins); err != nil {
 		var ce *ConfigError
 		if errors.As(err, &ce) {
-			return nil, ce
+			return ce
 		}
-		return nil, &ConfigError{File: file, Msg: err.Error()}
+		return &ConfigError{File: cfg.Path, Msg: err.Error()}
 	}
-	return cfg, nil
+	return nil
 }
 
 type nodeErr struct {
@@ -295,88 +546,187 @@ type nodeErr struct {
 
 var envRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
-// expandEnv replaces ${NAME} in string scalars with the environment
-// variable, so secrets (webhook tokens) need not be written in the file.
-func expandEnv(n *yaml.Node) *nodeErr {
+// unsetVar is a ${NAME} whose variable is not set, and where.
+type unsetVar struct {
+	name, path string
+	line       int
+}
+
+// expandEnv replaces ${NAME} in string scalars below n (at path) with the
+// environment variable, so secrets (webhook tokens) need not be written in
+// the file. Variables that are not set become empty and are added to
+// unset, in file order.
+func expandEnv(n *yaml.Node, path string, unset *[]unsetVar) {
 	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "${") {
-		var missing string
 		n.Value = envRE.ReplaceAllStringFunc(n.Value, func(m string) string {
 			name := envRE.FindStringSubmatch(m)[1]
 			v, ok := os.LookupEnv(name)
-			if !ok && missing == "" {
-				missing = name
+			if !ok {
+				*unset = append(*unset, unsetVar{name: name, path: describePath(path), line: n.Line})
 			}
 			return v
 		})
-		if missing != "" {
-			return &nodeErr{line: n.Line, msg: fmt.Sprintf("environment variable %s is not set", missing)}
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			expandEnv(n.Content[i+1], joinPath(path, n.Content[i].Value), unset)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			expandEnv(c, fmt.Sprintf("%s[%d]", path, i), unset)
 		}
 	}
-	for _, c := range n.Content {
-		if err := expandEnv(c); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 var (
 	nodeType            = reflect.TypeOf(yaml.Node{})
+	durationType        = reflect.TypeOf(time.Duration(0))
 	unmarshalerType     = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
 	textUnmarshalerType = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
 )
 
-// checkKeys reports the first mapping key in n that t has no field for.
-// yaml.v3 only checks unknown keys when decoding a whole document with
-// KnownFields, which loses the lines of nested plugin sections, so the
-// check walks the node tree itself.
+// checkKeys reports the first mistake in n for a value of type t at path:
+// a mapping key t has no field for, a key given twice, or a value of the
+// wrong kind ("lots" for a number, "maybe" for true or false), each with
+// its line and dotted path. yaml.v3 only checks unknown keys when decoding
+// a whole document with KnownFields, which loses the lines of nested
+// plugin sections, and says "cannot unmarshal !!str into int" without the
+// key, so the check walks the node tree itself before decoding.
 func checkKeys(n *yaml.Node, t reflect.Type, path string) *nodeErr {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if t == nodeType || reflect.PointerTo(t).Implements(unmarshalerType) || reflect.PointerTo(t).Implements(textUnmarshalerType) {
+	if t == nodeType || t == durationType || reflect.PointerTo(t).Implements(unmarshalerType) || reflect.PointerTo(t).Implements(textUnmarshalerType) {
 		return nil
 	}
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		return nil // the zero value
+	}
+	at := func(msg string) *nodeErr {
+		return &nodeErr{line: n.Line, msg: describePath(path) + ": " + msg}
+	}
 	switch t.Kind() {
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
-			if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-				return nil
-			}
-			return &nodeErr{line: n.Line, msg: fmt.Sprintf("%s must be a mapping", describePath(path))}
+			return at("must be a mapping (key: value lines), not " + describeNode(n))
 		}
 		fields := yamlFields(t)
+		seen := map[string]int{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			f, ok := fields[k.Value]
 			if !ok {
 				return &nodeErr{line: k.Line, msg: fmt.Sprintf("unknown key %q in %s", k.Value, describePath(path))}
 			}
+			if err := checkDuplicate(seen, k, path); err != nil {
+				return err
+			}
 			if err := checkKeys(v, f, joinPath(path, k.Value)); err != nil {
 				return err
 			}
 		}
 	case reflect.Map:
-		if n.Kind == yaml.MappingNode {
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if err := checkKeys(n.Content[i+1], t.Elem(), joinPath(path, n.Content[i].Value)); err != nil {
-					return err
-				}
+		if n.Kind != yaml.MappingNode {
+			return at("must be a mapping (key: value lines), not " + describeNode(n))
+		}
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if err := checkDuplicate(seen, n.Content[i], path); err != nil {
+				return err
+			}
+			if err := checkKeys(n.Content[i+1], t.Elem(), joinPath(path, n.Content[i].Value)); err != nil {
+				return err
 			}
 		}
 	case reflect.Slice:
-		if n.Kind == yaml.SequenceNode {
-			for i, c := range n.Content {
-				if err := checkKeys(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
-					return err
-				}
+		if n.Kind != yaml.SequenceNode {
+			return at(`must be a list ([a, b], or one "- item" per line), not ` + describeNode(n))
+		}
+		for i, c := range n.Content {
+			if err := checkKeys(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
 			}
+		}
+	case reflect.Bool, reflect.String, reflect.Float32, reflect.Float64,
+		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if n.Kind != yaml.ScalarNode {
+			return at("must be a single value, not " + describeNode(n))
+		}
+		if msg := checkScalar(n, t); msg != "" {
+			return at(msg)
 		}
 	}
 	return nil
+}
+
+// checkDuplicate reports a mapping key given twice, which yaml.v3 refuses
+// without saying where.
+func checkDuplicate(seen map[string]int, k *yaml.Node, path string) *nodeErr {
+	if first, ok := seen[k.Value]; ok {
+		return &nodeErr{line: k.Line, msg: fmt.Sprintf("%s: given twice (first on line %d)", joinPath(path, k.Value), first)}
+	}
+	seen[k.Value] = k.Line
+	return nil
+}
+
+// yamlBoolWords are the YAML 1.1 spellings yaml.v3 still reads into a bool.
+var yamlBoolWords = map[string]bool{
+	"y": true, "Y": true, "yes": true, "Yes": true, "YES": true, "on": true, "On": true, "ON": true,
+	"n": true, "N": true, "no": true, "No": true, "NO": true, "off": true, "Off": true, "OFF": true,
+}
+
+// checkScalar says what is wrong with scalar n as a value of basic type t,
+// or "". It refuses what yaml.v3 would refuse, and also a fraction for a
+// whole number (yaml.v3 would cut 2.5 to 2 without a word); what it lets
+// through, such as a number too large for its field, yaml.v3 still
+// refuses when decoding.
+func checkScalar(n *yaml.Node, t reflect.Type) string {
+	tag := n.ShortTag()
+	switch t.Kind() {
+	case reflect.Bool:
+		if tag == "!!bool" || tag == "!!str" && yamlBoolWords[n.Value] {
+			return ""
+		}
+		return fmt.Sprintf("%q is not true or false", n.Value)
+	case reflect.Float32, reflect.Float64:
+		if tag == "!!int" || tag == "!!float" {
+			return ""
+		}
+		return fmt.Sprintf("%q is not a number", n.Value)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		switch tag {
+		case "!!int":
+			if t.Kind() >= reflect.Uint && strings.HasPrefix(n.Value, "-") {
+				return fmt.Sprintf("%q must not be negative", n.Value)
+			}
+			return ""
+		case "!!float":
+			var f float64
+			if err := n.Decode(&f); err == nil && f != math.Trunc(f) {
+				return fmt.Sprintf("%q is not a whole number", n.Value)
+			}
+			return ""
+		}
+		return fmt.Sprintf("%q is not a whole number", n.Value)
+	}
+	return ""
+}
+
+// describeNode names what a node holds, for "must be a list, not ...".
+func describeNode(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	}
+	return fmt.Sprintf("%q", n.Value)
 }
 
 func describePath(p string) string {
@@ -523,6 +873,14 @@ func (c *Config) validate(plugins []Plugin) error {
 		}
 		c.operators[op] = true
 	}
+	if len(c.operators) == 0 {
+		w := &ConfigError{File: c.Path, Msg: "operators: none are listed, so nobody can use operator commands or /confirm (/确认) an action; " +
+			"list the remark names you gave the operators on the bot's phone"}
+		if n, ok := findNode(c.root, "operators"); ok {
+			w.Line = n.Line
+		}
+		c.Warnings = append(c.Warnings, w.Error())
+	}
 	if err := c.Pacer.Validate(); err != nil {
 		return c.fieldErr("", err)
 	}
@@ -598,6 +956,9 @@ func (c *Config) validate(plugins []Plugin) error {
 			path := fmt.Sprintf("groups[%d].plugins.%s", i, name)
 			v := global
 			if _, has := g.Plugins[name]; has {
+				if err := c.checkGlobalOnly(global, name, path); err != nil {
+					return err
+				}
 				v, err = c.decodePlugin(cp, "plugins."+name, &path)
 				if err != nil {
 					return err
@@ -617,6 +978,46 @@ func (c *Config) validate(plugins []Plugin) error {
 	return nil
 }
 
+// checkGlobalOnly refuses keys of a group's override (at path) of plugin
+// name that its config declares global only: they would be ignored.
+func (c *Config) checkGlobalOnly(cfg any, name, path string) error {
+	g, ok := cfg.(GlobalOnly)
+	if !ok {
+		return nil
+	}
+	for _, key := range g.GlobalOnlyKeys() {
+		if key == "*" {
+			return &ConfigError{File: c.Path, Line: c.keyLine(path),
+				Msg: fmt.Sprintf("%s: the %s plugin cannot be configured per group; configure it under plugins.%s", path, name, name)}
+		}
+		if p := joinPath(path, key); nodeIsAt(c.root, p) {
+			return &ConfigError{File: c.Path, Line: c.keyLine(p),
+				Msg: fmt.Sprintf("%s: cannot be set per group, it applies to all groups; set it under plugins.%s.%s", p, name, key)}
+		}
+	}
+	return nil
+}
+
+// keyLine returns the line of the key at the end of a dotted path, or of
+// the deepest node on the way to it.
+func (c *Config) keyLine(path string) int {
+	parent, key := "", path
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		parent, key = path[:i], path[i+1:]
+	}
+	if n, ok := findNode(c.root, parent); ok && n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				return n.Content[i].Line
+			}
+		}
+	}
+	if n := nodeAt(c.root, path); n != nil {
+		return n.Line
+	}
+	return 0
+}
+
 // decodePlugin builds a plugin's config: defaults, then the global section,
 // then the group override at groupPath (if any), then validates it.
 func (c *Config) decodePlugin(cp Configurable, globalPath string, groupPath *string) (any, error) {
@@ -634,7 +1035,7 @@ func (c *Config) decodePlugin(cp Configurable, globalPath string, groupPath *str
 			return nil, &ConfigError{File: c.Path, Line: err.line, Msg: err.msg}
 		}
 		if err := n.Decode(v); err != nil {
-			return nil, yamlErr(c.Path, err)
+			return nil, decodeErr(c.Path, n, path, err)
 		}
 	}
 	if d, ok := v.(ConfigDirUser); ok {

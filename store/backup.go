@@ -36,10 +36,15 @@ const (
 
 // Backup is one backup file.
 type Backup struct {
-	Path   string
+	Path string
+	// Time is when the backup was taken, from its name (whole seconds).
 	Time   time.Time
 	Reason string
 	Size   int64
+	// ModTime is the file's modification time, which is precise to the
+	// nanosecond where the file system is: it orders backups taken in the
+	// same second.
+	ModTime time.Time
 	// Err is why the backup failed the damage check; nil for a good one.
 	Err error
 }
@@ -184,7 +189,9 @@ func rotateBackups(bdir, reason string, keep int, log *slog.Logger) {
 }
 
 // ListBackups returns the backups in dir's backups directory, newest
-// first, each checked with the same damage check Open uses (Err says why
+// first (by the time in the name, then, within the same second, by the
+// modification time: a manual backup taken right after a pre-compact one
+// is the newer), each checked with the same damage check Open uses (Err says why
 // one is not good). A missing backups directory is an empty list.
 func ListBackups(dir string) ([]Backup, error) {
 	bdir := filepath.Join(dir, backupDir)
@@ -203,20 +210,29 @@ func ListBackups(dir string) ([]Backup, error) {
 		}
 		b := Backup{Path: filepath.Join(bdir, e.Name()), Time: t, Reason: reason}
 		if st, err := e.Info(); err == nil {
-			b.Size = st.Size()
+			b.Size, b.ModTime = st.Size(), st.ModTime()
 		}
 		if _, err := inspectFile(b.Path); err != nil {
 			b.Err = fmt.Errorf("%w: %s", ErrDamaged, err.Error())
 		}
 		out = append(out, b)
 	}
-	slices.SortFunc(out, func(a, b Backup) int {
-		if c := b.Time.Compare(a.Time); c != 0 {
-			return c
-		}
-		return strings.Compare(b.Path, a.Path)
-	})
+	slices.SortFunc(out, newestFirst)
 	return out, nil
+}
+
+// newestFirst orders backups newest first. The name's time comes first
+// because it survives copying the backups elsewhere, which resets
+// modification times; the modification time only breaks ties within a
+// second.
+func newestFirst(a, b Backup) int {
+	if c := b.Time.Compare(a.Time); c != 0 {
+		return c
+	}
+	if c := b.ModTime.Compare(a.ModTime); c != 0 {
+		return c
+	}
+	return strings.Compare(b.Path, a.Path)
 }
 
 // checkFile checks the database file at path without changing it: the
@@ -333,35 +349,71 @@ func Check(dir string) error {
 }
 
 // Restore replaces the database in dir with a copy of backupPath, for
-// "qunguan db restore". It checks the backup fully first, and moves the
-// current file aside as qunguan.db.damaged-<UTC time> (never deleting it).
-// It fails with ErrLocked while a qunguan holds dir.
-func Restore(dir, backupPath string) error {
+// "qunguan db restore", and returns where the previous file went ("" if
+// there was none). It checks the backup fully first, then checks the
+// current file and moves it aside (never deleting it) as
+// qunguan.db.replaced-<UTC time> when it was healthy or
+// qunguan.db.damaged-<UTC time> when it was not. It fails with ErrLocked
+// while a qunguan holds dir, and with an error matching os.ErrNotExist
+// when backupPath does not exist.
+func Restore(dir, backupPath string) (aside string, err error) {
 	lock, err := lockDir(dir, DefaultLockTimeout)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer lock.release()
+	if st, err := os.Stat(backupPath); errors.Is(err, os.ErrNotExist) {
+		return "", &missingError{fmt.Sprintf("restore: backup file %s does not exist (qunguan db backups lists the backups)", backupPath)}
+	} else if err != nil {
+		return "", fmt.Errorf("restore: %w", err)
+	} else if !st.Mode().IsRegular() {
+		return "", fmt.Errorf("restore: %s is not a backup file", backupPath)
+	}
 	if err := checkFile(backupPath); err != nil {
-		return fmt.Errorf("restore: backup %s is not usable: %w: %s", backupPath, ErrDamaged, err.Error())
+		return "", fmt.Errorf("restore: backup %s is not usable: %w: %s", backupPath, ErrDamaged, err.Error())
 	}
 	path := filepath.Join(dir, dbFileName)
 	tmp := path + ".restore"
 	if err := copyFile(backupPath, tmp); err != nil {
 		_ = os.Remove(tmp)
-		return fmt.Errorf("restore: %w", err)
+		return "", fmt.Errorf("restore: %w", err)
 	}
 	if _, err := os.Stat(path); err == nil {
-		aside := path + ".damaged-" + time.Now().UTC().Format(backupTimeFormat)
+		// A file from a newer qunguan is not damaged, only not readable
+		// by this one.
+		kind := "replaced"
+		if err := checkFile(path); err != nil && !errors.Is(err, ErrSchemaTooNew) {
+			kind = "damaged"
+		}
+		aside = freeName(path + "." + kind + "-" + time.Now().UTC().Format(backupTimeFormat))
 		if err := os.Rename(path, aside); err != nil {
 			_ = os.Remove(tmp)
-			return fmt.Errorf("restore: move the current file aside: %w", err)
+			return "", fmt.Errorf("restore: move the current file aside: %w", err)
 		}
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("restore: %w", err)
+		return aside, fmt.Errorf("restore: %w", err)
 	}
-	return syncDir(dir)
+	return aside, syncDir(dir)
+}
+
+// missingError is a file that is not there; it matches os.ErrNotExist
+// without repeating its words.
+type missingError struct{ msg string }
+
+func (e *missingError) Error() string { return e.msg }
+func (e *missingError) Unwrap() error { return os.ErrNotExist }
+
+// freeName returns name, or name-2, name-3, ... if it is taken, so that
+// two restores within a second keep both replaced files.
+func freeName(name string) string {
+	p := name
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(p); err != nil {
+			return p // free, or unknowable: then the rename says why
+		}
+		p = fmt.Sprintf("%s-%d", name, i)
+	}
 }
 
 // copyFile copies src to a new file dst (0600) and fsyncs it.

@@ -92,6 +92,44 @@ func TestBackupRotationAndListing(t *testing.T) {
 	}
 }
 
+// Backups taken in the same second have the same time in their names; the
+// one written last is still listed first, whatever its reason.
+func TestBackupsInTheSameSecondNewestFirst(t *testing.T) {
+	c := newClock()
+	dir := t.TempDir()
+	db := openTest(t, dir, testOptions(t, c))
+	ctx := context.Background()
+	first, err := db.Backup(ctx, "pre-compact")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := db.Backup(ctx, "manual")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// File systems with coarse timestamps could give both the same
+	// modification time; set them apart within the second explicitly.
+	base := c.Now().Truncate(time.Second)
+	for _, order := range [][2]string{{first, second}, {second, first}} {
+		if err := os.Chtimes(order[0], base, base.Add(100*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(order[1], base, base.Add(700*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		bs, err := ListBackups(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(bs) != 2 || bs[0].Path != order[1] || !bs[0].Time.Equal(bs[1].Time) {
+			t.Errorf("written %s then %s, listed %+v", filepath.Base(order[0]), filepath.Base(order[1]), bs)
+		}
+		if !bs[0].ModTime.Equal(base.Add(700 * time.Millisecond)) {
+			t.Errorf("ModTime = %v", bs[0].ModTime)
+		}
+	}
+}
+
 func TestBackupIsAConsistentCopy(t *testing.T) {
 	db, c := newTestDB(t)
 	ctx := context.Background()
@@ -142,7 +180,7 @@ func TestRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	appendAll(t, db, msg("g_r", "u_1", t0.Add(time.Hour), "after the backup"))
-	if err := Restore(dir, backup); !errors.Is(err, ErrLocked) {
+	if _, err := Restore(dir, backup); !errors.Is(err, ErrLocked) {
 		t.Errorf("Restore while open: %v, want ErrLocked", err)
 	}
 	if err := db.Close(); err != nil {
@@ -158,22 +196,42 @@ func TestRestore(t *testing.T) {
 	if err := os.WriteFile(bad, bytes.Repeat([]byte{1}, 8192), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := Restore(dir, bad); !errors.Is(err, ErrDamaged) {
+	if _, err := Restore(dir, bad); !errors.Is(err, ErrDamaged) {
 		t.Errorf("Restore of garbage: %v, want ErrDamaged", err)
+	}
+	// A backup that is not there is said to be missing, not damaged.
+	missing := filepath.Join(dir, backupDir, "nonexist.db")
+	if _, err := Restore(dir, missing); !errors.Is(err, os.ErrNotExist) || errors.Is(err, ErrDamaged) ||
+		!strings.Contains(err.Error(), "backup file "+missing+" does not exist") {
+		t.Errorf("Restore of a missing file: %v", err)
 	}
 	if now, _ := os.ReadFile(filepath.Join(dir, dbFileName)); !bytes.Equal(now, current) {
 		t.Error("a refused Restore changed the database")
 	}
 
-	if err := Restore(dir, backup); err != nil {
+	// The healthy file it replaces is kept as what it is: replaced, not
+	// damaged.
+	keptAs, err := Restore(dir, backup)
+	if err != nil {
 		t.Fatal(err)
 	}
-	aside, _ := filepath.Glob(filepath.Join(dir, dbFileName+".damaged-*"))
-	if len(aside) != 1 {
-		t.Fatalf("moved-aside files: %v", aside)
+	aside, _ := filepath.Glob(filepath.Join(dir, dbFileName+".*-*"))
+	if len(aside) != 1 || aside[0] != keptAs || !strings.HasPrefix(filepath.Base(keptAs), dbFileName+".replaced-") {
+		t.Fatalf("moved-aside files: %v, Restore said %q", aside, keptAs)
 	}
 	if old, _ := os.ReadFile(aside[0]); !bytes.Equal(old, current) {
 		t.Error("the file moved aside is not the previous database")
+	}
+	// A second restore within the same second keeps both replaced files.
+	again, err := Restore(dir, backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again == keptAs {
+		t.Errorf("second restore moved the file aside over the first: %s", again)
+	}
+	if _, err := os.Stat(keptAs); err != nil {
+		t.Errorf("first replaced file lost: %v", err)
 	}
 	if _, err := os.Stat(backup); err != nil {
 		t.Errorf("the backup itself is gone: %v", err)

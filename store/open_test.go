@@ -112,7 +112,7 @@ func TestSecondOpenIsLocked(t *testing.T) {
 		db2.Close()
 		t.Fatal("second Open succeeded")
 	}
-	if want := "another qunguan is using " + dir; err.Error() != want {
+	if want := fmt.Sprintf("another qunguan is using %q", dir); err.Error() != want {
 		t.Errorf("error %q, want %q", err, want)
 	}
 	if !errors.Is(err, ErrLocked) {
@@ -122,12 +122,30 @@ func TestSecondOpenIsLocked(t *testing.T) {
 		t.Errorf("gave up after %v, before LockTimeout %v", waited, opts.LockTimeout)
 	}
 	for name, fn := range map[string]func() error{
-		"Restore": func() error { return Restore(dir, filepath.Join(dir, "whatever.db")) },
+		"Restore": func() error { _, err := Restore(dir, filepath.Join(dir, "whatever.db")); return err },
 		"Check":   func() error { return Check(dir) },
 		"Compact": func() error { _, _, err := Compact(dir); return err },
 	} {
 		if err := fn(); !errors.Is(err, ErrLocked) {
 			t.Errorf("%s while open: %v, want ErrLocked", name, err)
+		}
+	}
+}
+
+func TestLockedMessage(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs := filepath.Join(wd, "data")
+	for _, tt := range []struct{ dir, want string }{
+		{"data", `another qunguan is using "data" (` + abs + `)`},
+		{"./data", `another qunguan is using "./data" (` + abs + `)`},
+		{abs, `another qunguan is using "` + abs + `"`},
+		{"群管 数据", `another qunguan is using "群管 数据" (` + filepath.Join(wd, "群管 数据") + `)`},
+	} {
+		if got := lockedMessage(tt.dir); got != tt.want {
+			t.Errorf("lockedMessage(%q) = %q, want %q", tt.dir, got, tt.want)
 		}
 	}
 }
@@ -170,7 +188,7 @@ func TestSecondProcessIsLocked(t *testing.T) {
 		return string(out), code
 	}
 	out, code := run()
-	want := "is_locked=true\nanother qunguan is using " + dir + "\n"
+	want := fmt.Sprintf("is_locked=true\nanother qunguan is using %q\n", dir)
 	if code != 1 || out != want {
 		t.Errorf("child: exit %d, output %q; want exit 1, %q", code, out, want)
 	}
@@ -345,8 +363,12 @@ func TestOpenRefusesDamagedFiles(t *testing.T) {
 			}
 			// The lock is released: Restore can run right away.
 			if backup != "" {
-				if err := Restore(dir, backup); err != nil {
+				aside, err := Restore(dir, backup)
+				if err != nil {
 					t.Fatalf("Restore: %v", err)
+				}
+				if !strings.Contains(filepath.Base(aside), dbFileName+".damaged-") {
+					t.Errorf("the damaged file was kept as %s, want qunguan.db.damaged-...", aside)
 				}
 				db := openTest(t, dir, testOptions(t, newClock()))
 				if got := len(scanAll(t, db, "g_alpha")); got != 1000 {

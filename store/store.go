@@ -136,10 +136,20 @@ var (
 )
 
 // lockedError is the error a second Open gets. Its message is exactly what
-// the CLI prints before exiting 1.
+// the CLI prints before exiting 1: the directory as given, quoted, and its
+// absolute path when that is different, so a relative "data" can be told
+// apart from another folder of the same name.
 type lockedError struct{ dir string }
 
-func (e *lockedError) Error() string { return "another qunguan is using " + e.dir }
+func (e *lockedError) Error() string { return lockedMessage(e.dir) }
+
+func lockedMessage(dir string) string {
+	msg := fmt.Sprintf("another qunguan is using %q", dir)
+	if abs, err := filepath.Abs(dir); err == nil && abs != dir {
+		msg += " (" + abs + ")"
+	}
+	return msg
+}
 func (e *lockedError) Unwrap() error { return ErrLocked }
 
 // Options configure Open. The zero value is usable.
@@ -237,7 +247,7 @@ type DB struct {
 // Open opens (creating if needed) the store in dir. It refuses a damaged
 // file with a *DamagedError naming the newest good backup, and a directory
 // held by another process with an error matching ErrLocked whose message
-// is "another qunguan is using <dir>".
+// is `another qunguan is using "<dir>" (<absolute dir>)`.
 func Open(dir string, opts Options) (*DB, error) {
 	opts = opts.withDefaults()
 	log := opts.Logger

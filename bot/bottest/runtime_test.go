@@ -3,6 +3,7 @@ package bottest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -318,7 +319,7 @@ func TestSafeModeHoldsSends(t *testing.T) {
 func TestSecondOpenOfDataDirFails(t *testing.T) {
 	h, _ := newProbeHarness(t, bottest.Options{})
 	_, err := bottestOpen(h.DataDir)
-	if err == nil || !strings.Contains(err.Error(), "another qunguan is using "+h.DataDir) {
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("another qunguan is using %q", h.DataDir)) {
 		t.Fatalf("second open: %v", err)
 	}
 }

@@ -43,13 +43,13 @@ func exportCmd(b Build, e Env, args []string) error {
 	var recipients stringList
 	fs.Var(&recipients, "recipient", "age public key to encrypt to (repeatable; adds to the config's)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
-	if _, err := parseInterspersed(fs, args); err != nil {
+	if _, err := parseFlags(e, fs, "export", args, 0); err != nil {
 		return err
 	}
 	if *group == "" {
-		return fmt.Errorf("usage: qunguan export --group NAME [--out DIR] [--formats jsonl,csv] [--redact] [--recipient age1...] [--config FILE]")
+		return &usageError{"--group is required", usageOf(fs, "export")}
 	}
-	global, err := bot.LoadConfig(*cfgPath, plugins.All())
+	global, err := loadOffline(e, *cfgPath)
 	if err != nil {
 		if *dataDir == "" || fileExists(*cfgPath) {
 			return err

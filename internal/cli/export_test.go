@@ -92,7 +92,7 @@ func TestExportCommand(t *testing.T) {
 func TestExportCommandRefusals(t *testing.T) {
 	p, data := writeConfig(t, "platform: sim\n")
 	seedStore(t, data)
-	if code, _, errs := run(t, "export", "--config", p); code != 1 || !strings.Contains(errs, "usage: qunguan export --group") {
+	if code, _, errs := run(t, "export", "--config", p); code != 2 || !strings.Contains(errs, "--group is required") || !strings.Contains(errs, "Usage: qunguan export --group") {
 		t.Errorf("no group: %d %q", code, errs)
 	}
 	if code, _, errs := run(t, "export", "--group", "不存在", "--config", p, "--quiet"); code != 1 || !strings.Contains(errs, `no group matches "不存在"`) {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/qunguan/qunguan/bot"
 	"github.com/qunguan/qunguan/internal/app"
-	"github.com/qunguan/qunguan/plugins"
 	"github.com/qunguan/qunguan/plugins/stats"
 	"github.com/qunguan/qunguan/store"
 )
@@ -36,13 +35,13 @@ func statsCmd(e Env, args []string) error {
 	n := fs.Int("days", 30, "days to cover, ending today (at most the stats plugin's max_period, 90 by default)")
 	csv := fs.Bool("csv", false, "print CSV (one line per day; with --members one per member)")
 	members := fs.Bool("members", false, "list the members with their tier, days spoken, messages and when they last spoke")
-	if err := fs.Parse(args); err != nil {
+	if _, err := parseFlags(e, fs, "stats", args, 0); err != nil {
 		return err
 	}
 	if *group == "" {
-		return fmt.Errorf("usage: qunguan stats --group NAME [--days 30] [--csv] [--members] [--config FILE]")
+		return &usageError{"--group is required", usageOf(fs, "stats")}
 	}
-	cfg, err := bot.LoadConfig(*cfgPath, plugins.All())
+	cfg, err := loadOffline(e, *cfgPath)
 	if err != nil {
 		return err
 	}

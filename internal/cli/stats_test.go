@@ -95,7 +95,7 @@ func TestStatsCommand(t *testing.T) {
 	if code, _, errs := run(t, "stats", "--config", cfg, "--group", "没有这个群"); code != 1 || !strings.Contains(errs, `no group matches "没有这个群"`) {
 		t.Errorf("unknown group: %d %s", code, errs)
 	}
-	if code, _, errs := run(t, "stats", "--config", cfg); code != 1 || !strings.Contains(errs, "usage: qunguan stats --group NAME") {
+	if code, _, errs := run(t, "stats", "--config", cfg); code != 2 || !strings.Contains(errs, "--group is required") || !strings.Contains(errs, "Usage: qunguan stats --group NAME") {
 		t.Errorf("no group: %d %s", code, errs)
 	}
 }

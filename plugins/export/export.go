@@ -50,6 +50,10 @@ type Config struct {
 	SendMaxMB int `yaml:"send_max_mb"`
 }
 
+// GlobalOnlyKeys implements bot.GlobalOnly: archives of all groups go
+// into one folder, pruned by one job.
+func (c *Config) GlobalOnlyKeys() []string { return []string{"dir", "retention", "retention_cron"} }
+
 // Validate checks the config.
 func (c *Config) Validate() error {
 	if _, err := c.formats(); err != nil {

@@ -59,6 +59,10 @@ type Keyword struct {
 	Rules string `yaml:"rules"`
 }
 
+// GlobalOnlyKeys implements bot.GlobalOnly: keywords are DMed to the bot,
+// not said in a group, so there is nothing to configure per group.
+func (c *Config) GlobalOnlyKeys() []string { return []string{"*"} }
+
 // Validate checks the config.
 func (c *Config) Validate() error {
 	switch {

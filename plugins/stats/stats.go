@@ -66,6 +66,12 @@ type Config struct {
 	ReportLimit int `yaml:"report_limit"`
 }
 
+// GlobalOnlyKeys implements bot.GlobalOnly: the daily job and the weekly
+// report run once for all groups.
+func (c *Config) GlobalOnlyKeys() []string {
+	return []string{"daily_cron", "report_cron", "report_limit"}
+}
+
 // Validate checks the config.
 func (c *Config) Validate() error {
 	switch {
