@@ -1,8 +1,11 @@
 package engine
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
+	"unicode/utf8"
 )
 
 // The automaton is an Aho-Corasick DFA over bytes of normalised keywords,
@@ -25,6 +28,11 @@ import (
 // separators, and the space of normalised text), and classSlow maps it to
 // itself with slowBit set (lead bytes of runes that must be decoded and
 // folded first).
+//
+// With TradToSimp, traditional characters are not decoded either: each
+// edge of a keyword's character has alias paths beside it, one per
+// traditional character that folds to it (foldTable.alias), so the table
+// reads 發 like 发 and a state still stands for a normalised string.
 //
 // The automaton also validates UTF-8, so the scanner needs no separate pass.
 // Every state knows whether it sits between characters or how many
@@ -104,14 +112,43 @@ func utf8Kind(b byte) int {
 	return 5
 }
 
+// chars calls f with each character of a normalised keyword: its offset
+// and its UTF-8.
+func chars(k string, f func(i int, c string)) {
+	for i := 0; i < len(k); {
+		size := 1
+		if k[i] >= utf8.RuneSelf {
+			_, size = utf8.DecodeRuneInString(k[i:])
+		}
+		f(i, k[i:i+size])
+		i += size
+	}
+}
+
 // buildDFA builds the automaton for keywords (normalised, spaces removed).
-// slowLead marks the lead bytes that the fast path must decode.
-func buildDFA(keywords []string, flags []kwFlags, slowLead *[256]bool) (*dfa, error) {
+// slowLead marks the lead bytes that the fast path must decode. alias lists,
+// per character, the other spellings that normalise to it and that the
+// automaton reads directly (traditional characters with TradToSimp): the
+// trie gets a path of their bytes beside each edge of the character, ending
+// in the same node, so the automaton is a DAG whose states still stand for
+// normalised strings.
+func buildDFA(keywords []string, flags []kwFlags, slowLead *[256]bool, alias map[string][]string) (*dfa, error) {
 	d := &dfa{}
 	var used [256]bool
+	aliasBytes := 0 // upper bound of the nodes alias paths add
 	for _, k := range keywords {
 		for i := 0; i < len(k); i++ {
 			used[k[i]] = true
+		}
+		if alias != nil {
+			chars(k, func(_ int, c string) {
+				for _, a := range alias[c] {
+					aliasBytes += len(a)
+					for j := 0; j < len(a); j++ {
+						used[a[j]] = true
+					}
+				}
+			})
 		}
 	}
 	ncls := uint32(numFixed)
@@ -173,7 +210,7 @@ func buildDFA(keywords []string, flags []kwFlags, slowLead *[256]bool) (*dfa, er
 		nodeBad   = 4
 		firstTrie = 5
 	)
-	total := firstTrie
+	total := firstTrie + aliasBytes
 	for _, k := range keywords {
 		total += len(k)
 	}
@@ -186,30 +223,70 @@ func buildDFA(keywords []string, flags []kwFlags, slowLead *[256]bool) (*dfa, er
 	need[1], need[2], need[3] = 1, 2, 3
 	own := make([][]int32, firstTrie)
 	nodes := uint32(firstTrie)
+	// child follows byte b from node n, adding a node if there is none.
+	child := func(n uint32, b byte) uint32 {
+		c := d.realClass[b]
+		next := gt[n*ncls+c]
+		if next == 0 {
+			next = nodes
+			nodes++
+			gt = append(gt, make([]uint32, ncls)...)
+			depth = append(depth, depth[n]+1)
+			switch kind := utf8Kind(b); kind {
+			case 0:
+				need = append(need, 0)
+			case 1:
+				need = append(need, need[n]-1)
+			default:
+				need = append(need, uint8(kind-1))
+			}
+			own = append(own, nil)
+			gt[n*ncls+c] = next
+		}
+		return next
+	}
 	for ki, k := range keywords {
 		n := uint32(0)
 		for i := 0; i < len(k); i++ {
-			c := d.realClass[k[i]]
-			next := gt[n*ncls+c]
-			if next == 0 {
-				next = nodes
-				nodes++
-				gt = append(gt, make([]uint32, ncls)...)
-				depth = append(depth, depth[n]+1)
-				switch kind := utf8Kind(k[i]); kind {
-				case 0:
-					need = append(need, 0)
-				case 1:
-					need = append(need, need[n]-1)
-				default:
-					need = append(need, uint8(kind-1))
-				}
-				own = append(own, nil)
-				gt[n*ncls+c] = next
-			}
-			n = next
+			n = child(n, k[i])
 		}
 		own[n] = append(own[n], int32(ki))
+	}
+	// Alias paths: beside each edge of a character c from node n to node x,
+	// the bytes of every alias of c lead from n to x too. An alias is never
+	// longer than c, so every node is still deeper than the nodes it is
+	// reached from, and a node reached by either path stands for the same
+	// normalised string: its failure link, computed from either, is the
+	// same.
+	collide := false
+	if alias != nil {
+		for _, k := range keywords {
+			n := uint32(0)
+			chars(k, func(i int, c string) {
+				x := n
+				for j := 0; j < len(c); j++ {
+					x = child(x, c[j])
+				}
+				for _, a := range alias[c] {
+					p := n
+					for j := 0; j < len(a)-1; j++ {
+						p = child(p, a[j])
+					}
+					e := p*ncls + d.realClass[a[len(a)-1]]
+					switch gt[e] {
+					case 0:
+						gt[e] = x
+					case x:
+					default:
+						collide = true // cannot happen: keywords are normalised, aliases are not
+					}
+				}
+				n = x
+			})
+		}
+	}
+	if collide {
+		return nil, errors.New("engine: internal error: an alias path collides with a keyword path")
 	}
 
 	// Fixed rows: the root, the pseudo-roots and the bad state.
@@ -244,15 +321,22 @@ func buildDFA(keywords []string, flags []kwFlags, slowLead *[256]bool) (*dfa, er
 	for n := range outLink[:firstTrie] {
 		outLink[n] = -1
 	}
+	// Nodes in order of depth: breadth-first for a trie, and for the DAG
+	// of alias paths an order in which a node comes after every node it is
+	// reached from and every node its failure link can lead to.
 	queue := make([]uint32, 0, nodes)
+	for n := uint32(firstTrie); n < nodes; n++ {
+		queue = append(queue, n)
+	}
+	slices.SortStableFunc(queue, func(a, b uint32) int { return cmp.Compare(depth[a], depth[b]) })
+	failSet := make([]bool, nodes)
 	for c := uint32(numFixed); c < ncls; c++ {
 		if ch := gt[c]; ch >= firstTrie {
 			fail[ch] = uint32(need[ch]) // the root, or the pseudo-root inside a character
-			queue = append(queue, ch)
+			failSet[ch] = true
 		}
 	}
-	for h := 0; h < len(queue); h++ {
-		n := queue[h]
+	for _, n := range queue {
 		f := fail[n]
 		if hasOut[f] {
 			outLink[n] = int32(f)
@@ -276,8 +360,10 @@ func buildDFA(keywords []string, flags []kwFlags, slowLead *[256]bool) (*dfa, er
 			ch := gt[row+c]
 			switch {
 			case ch >= firstTrie && c >= numFixed:
-				fail[ch] = gt[frow+c]
-				queue = append(queue, ch)
+				if !failSet[ch] {
+					fail[ch] = gt[frow+c]
+					failSet[ch] = true
+				}
 			case need[n] > 0 && !isCont[c]:
 				gt[row+c] = nodeBad
 			case need[n] == 0 && (isCont[c] || c == classStay || c == classInvalid):

@@ -118,7 +118,7 @@ func Compile(patterns []Pattern, opts Options) (*Matcher, error) {
 	for i, k := range m.kw {
 		flags[i] = kwFlags{deny: !k.allow, check: k.left || k.right || suppressible[i]}
 	}
-	d, err := buildDFA(texts, flags, &m.fold.slow)
+	d, err := buildDFA(texts, flags, &m.fold.slow, m.fold.alias)
 	if err != nil {
 		return nil, err
 	}

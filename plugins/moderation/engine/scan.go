@@ -200,9 +200,9 @@ func (m *Matcher) scanRange(text string, i, end int, s uint32) (uint32, scanResu
 func (m *Matcher) slowRune(text string, i int, s uint32) (uint32, int, scanResult) {
 	var r rune
 	var size int
-	// Three-byte sequences are decoded inline: with TradToSimp every
-	// ideograph comes this way. E0 and ED have restricted second bytes and
-	// go through the general decoder.
+	// Three-byte sequences (CJK punctuation, kana, full-width forms) are
+	// decoded inline. E0 and ED have restricted second bytes and go through
+	// the general decoder.
 	if b := text[i]; b > 0xE0 && b < 0xF0 && b != 0xED && i+2 < len(text) &&
 		text[i+1]&0xC0 == 0x80 && text[i+2]&0xC0 == 0x80 {
 		r, size = rune(b&0x0F)<<12|rune(text[i+1]&0x3F)<<6|rune(text[i+2]&0x3F), 3
