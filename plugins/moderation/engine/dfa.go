@@ -9,16 +9,15 @@ import (
 )
 
 // The automaton is an Aho-Corasick DFA over bytes of normalised keywords,
-// stored as one dense table of premultiplied uint32 state ids: the id of a
-// state is its row number times the number of byte classes, so a step is
-// trans[state+class] with no multiplication. Rows are numbered by what the
-// state reports, so one comparison tells the scanner whether to look closer:
+// stored as one table of uint32 state ids that are offsets into it, so a
+// step is trans[state+class] with no multiplication. Rows are numbered by
+// what the state reports, so one comparison tells the scanner whether to
+// look closer:
 //
 //	[0, firstOut)          nothing ends here
 //	[firstOut, firstDeny)  only allow phrases end here
 //	[firstDeny, firstSure) a deny keyword ends here, but it needs a word
-//	                       boundary check or could be inside an allow phrase;
-//	                       also the bad state (malformed UTF-8, see below)
+//	                       boundary check or could be inside an allow phrase
 //	[firstSure, ...)       a deny keyword ends here unconditionally
 //
 // Byte classes: every byte used by some keyword has its own class; unused
@@ -37,12 +36,17 @@ import (
 // The automaton also validates UTF-8, so the scanner needs no separate pass.
 // Every state knows whether it sits between characters or how many
 // continuation bytes it still expects; pseudo-roots P1..P3 stand for "the
-// root, inside a character that starts no keyword". Between characters a
-// stray continuation byte or a never-valid byte stays (normalisation drops
-// it as a separator); inside a character anything but a continuation byte
-// leads to the bad state, which sends the message to the exact path. Lead
-// bytes whose sequences have restricted second bytes (E0, ED, F0, F4) are
-// always decoded by the slow path, so what the table accepts is valid.
+// root, inside a character that starts no keyword". A state between
+// characters has a row of the columns of every byte but the continuation
+// bytes, a state inside a character one of the continuation bytes' only
+// (buildDFA explains the layout), and a byte of the wrong kind for the
+// state (a stray continuation byte, a character cut off) makes the step
+// fall outside the table: the scanner checks for that instead of the
+// bounds and sends the message to the exact path, as it does when a region
+// ends inside a character. A never-valid byte between characters stays
+// (normalisation drops it as a separator). Lead bytes whose sequences have
+// restricted second bytes (E0, ED, F0, F4) are always decoded by the slow
+// path, so what the table accepts is valid.
 const (
 	classOther   = iota // unused ASCII letter or digit
 	classStay           // ASCII separator; the space of normalised text
@@ -66,9 +70,11 @@ const (
 var errTooLarge = errors.New("engine: too many keywords for one automaton")
 
 type dfa struct {
-	trans  []uint32
-	stride uint32
-	root   uint32
+	trans []uint32
+	root  uint32
+
+	bBase  uint32 // id of the first boundary row; mid ids are below
+	wb, wm uint32 // columns of a boundary row and of a mid row
 
 	firstOut, firstDeny, firstSure uint32
 
@@ -83,7 +89,7 @@ type dfa struct {
 	outList  []int32
 	outNext  []int32
 
-	depth []uint16 // per row: normalised length of the string it stands for
+	depth []uint16 // per boundary row: normalised length of the string it stands for
 }
 
 // kwFlags says what a keyword needs when it is found.
@@ -184,7 +190,6 @@ func buildDFA(keywords []string, flags []kwFlags, slowLead *[256]bool, alias map
 			d.realClass[b] = classInvalid
 		}
 	}
-	d.stride = ncls
 	d.normClass = d.realClass
 	d.normClass[' '] = classStay
 	for b := range 256 {
@@ -205,7 +210,9 @@ func buildDFA(keywords []string, flags []kwFlags, slowLead *[256]bool, alias map
 
 	// The trie, dense from the start: gt[node*stride+class], 0 = none (no
 	// edge leads back to the root, node 0). Nodes 1..3 are the
-	// pseudo-roots P1..P3, node 4 the bad state.
+	// pseudo-roots P1..P3, node 4 the bad state, the target of the steps of
+	// the wrong kind, which the final layout leaves out (so no state leads
+	// to it there).
 	const (
 		nodeBad   = 4
 		firstTrie = 5
@@ -376,8 +383,24 @@ func buildDFA(keywords []string, flags []kwFlags, slowLead *[256]bool, alias map
 		}
 	}
 
-	// Number the rows: nothing, allow-only, deny needing a check (and the
-	// bad state), sure deny.
+	// Two kinds of rows: a state between characters (need 0: the root,
+	// the bad state, a node after a whole character) reads only bytes that
+	// are not continuation bytes in valid UTF-8, a state inside a character
+	// only continuation bytes. So a row holds only the columns of its kind:
+	// boundary rows the other classes, mid rows the continuation classes,
+	// which makes the table about half as big as one with every column in
+	// every row. The mid rows come first, then the boundary rows by rank:
+	// nothing, allow-only, deny needing a check (and the bad state), sure
+	// deny.
+	//
+	// State ids are offsets into trans, those of boundary rows plus K =
+	// len(trans), and the class of a byte that is not a continuation byte
+	// is its column minus K (modulo 2^32). A step from state s on byte b is
+	// trans[s+class[b]]: for a state and a byte of the same kind the sum is
+	// the offset of the entry, for different kinds (malformed UTF-8: a
+	// stray continuation byte, a cut-off character) it is K or more, out of
+	// the table, which the scanner checks instead of the bounds. Boundary
+	// ids are all above mid ids, so one comparison still tells the rank.
 	rank := func(n uint32) int {
 		switch {
 		case n == nodeBad:
@@ -391,49 +414,104 @@ func buildDFA(keywords []string, flags []kwFlags, slowLead *[256]bool, alias map
 		}
 		return 0
 	}
+	col := make([]uint32, ncls)
+	var wm, wb uint32
+	unusedCont := false
+	for b := 0x80; b < 0xC0; b++ {
+		unusedCont = unusedCont || !used[b]
+	}
+	for c := range ncls {
+		switch {
+		case !isCont[c]:
+			col[c] = wb
+			wb++
+		case c != classCont || unusedCont:
+			col[c] = wm
+			wm++
+		}
+	}
+	order := append([]uint32{0, 1, 2, 3, nodeBad}, queue...)
+	var nMid uint32
 	var counts [4]uint32
 	for n := range nodes {
-		counts[rank(n)]++
+		if need[n] > 0 {
+			nMid++
+		} else {
+			counts[rank(n)]++
+		}
 	}
 	var starts [4]uint32
 	for r := 1; r < 4; r++ {
 		starts[r] = starts[r-1] + counts[r-1]
 	}
-	firstOutRow := starts[1]
-	// Within a rank, rows follow breadth-first order: the shallow states,
-	// which almost every byte of text visits, share cache lines and stay
-	// in cache, while the deep ones that a scan rarely reaches sit apart.
-	newRow := make([]uint32, nodes)
+	nB := starts[3] + counts[3]
+	lm := uint64(nMid) * uint64(wm)
+	size := lm + uint64(nB)*uint64(wb)
+	if 2*size >= slowBit {
+		return nil, errTooLarge
+	}
+	k := uint32(size)
+	d.bBase = k + uint32(lm)
+	d.wb, d.wm = wb, wm
+	// Within a kind and rank, rows follow breadth-first order: the shallow
+	// states, which almost every byte of text visits, share cache lines
+	// and stay in cache, while the deep ones that a scan rarely reaches sit
+	// apart.
+	id := make([]uint32, nodes)   // state id of each node
+	bRow := make([]uint32, nodes) // boundary row number of each boundary node
 	next := starts
-	for _, n := range append([]uint32{0, 1, 2, 3, nodeBad}, queue...) {
+	midNext := uint32(0)
+	for _, n := range order {
+		if need[n] > 0 {
+			id[n] = midNext * wm
+			midNext++
+			continue
+		}
 		r := rank(n)
-		newRow[n] = next[r]
+		bRow[n] = next[r]
+		id[n] = d.bBase + next[r]*wb
 		next[r]++
 	}
-	d.firstOut = starts[1] * ncls
-	d.firstDeny = starts[2] * ncls
-	d.firstSure = starts[3] * ncls
-	d.root = newRow[0] * ncls
+	d.firstOut = d.bBase + starts[1]*wb
+	d.firstDeny = d.bBase + starts[2]*wb
+	d.firstSure = d.bBase + starts[3]*wb
+	d.root = id[0]
 
-	d.trans = make([]uint32, nodes*ncls)
-	d.depth = make([]uint16, nodes)
+	d.trans = make([]uint32, size)
+	d.depth = make([]uint16, nB)
 	for n := range nodes {
-		row := newRow[n] * ncls
+		off := id[n]
+		if need[n] == 0 {
+			off -= k
+			d.depth[bRow[n]] = depth[n]
+		}
 		old := n * ncls
 		for c := range ncls {
+			if isCont[c] != (need[n] > 0) || (c == classCont && !unusedCont) {
+				continue
+			}
 			t := gt[old+c]
-			d.trans[row+c] = newRow[t&^slowBit]*ncls | t&slowBit
+			d.trans[off+col[c]] = id[t&^slowBit] | t&slowBit
 		}
-		d.depth[newRow[n]] = depth[n]
+	}
+	for _, cls := range []*[256]uint32{&d.rawClass, &d.realClass, &d.normClass} {
+		for b, c := range cls {
+			if isCont[c] {
+				cls[b] = col[c]
+			} else {
+				cls[b] = col[c] - k
+			}
+		}
 	}
 
-	nOut := nodes - firstOutRow
+	firstOutRow := starts[1]
+	nOut := nB - firstOutRow
 	d.outStart = make([]uint32, nOut+1)
 	d.outNext = make([]int32, nOut)
-	byRow := make([]uint32, nOut) // old node of each output row
+	byRow := make([]uint32, nOut) // node of each output row
 	for n := range nodes {
-		if nr := newRow[n]; nr >= firstOutRow {
-			byRow[nr-firstOutRow] = n
+		if need[n] == 0 && bRow[n] >= firstOutRow {
+			byRow[bRow[n]-firstOutRow] = n
 		}
 	}
 	for i, n := range byRow {
@@ -441,16 +519,24 @@ func buildDFA(keywords []string, flags []kwFlags, slowLead *[256]bool, alias map
 		d.outList = append(d.outList, own[n]...)
 		d.outNext[i] = -1
 		if l := outLink[n]; l >= 0 {
-			d.outNext[i] = int32(newRow[l] - firstOutRow)
+			d.outNext[i] = int32(bRow[l] - firstOutRow)
 		}
 	}
 	d.outStart[nOut] = uint32(len(d.outList))
 	return d, nil
 }
 
-// rowOf turns a premultiplied state id into its row.
-func (d *dfa) rowOf(s uint32) uint32 { return s / d.stride }
+// outIndex returns the output row of a state from firstOut on.
+func (d *dfa) outIndex(s uint32) int32 { return int32((s - d.firstOut) / d.wb) }
+
+// depthOf returns the normalised length of the string a boundary state
+// stands for.
+func (d *dfa) depthOf(s uint32) int { return int(d.depth[(s-d.bBase)/d.wb]) }
+
+// between reports whether s is a state between characters (not inside one).
+func (d *dfa) between(s uint32) bool { return s >= d.bBase }
 
 func (d *dfa) String() string {
-	return fmt.Sprintf("dfa{rows: %d, classes: %d, table: %d bytes}", len(d.depth), d.stride, 4*len(d.trans))
+	return fmt.Sprintf("dfa{boundary rows: %d of %d columns, mid rows: %d of %d, table: %d bytes}",
+		len(d.depth), d.wb, (d.bBase-uint32(len(d.trans)))/max(d.wm, 1), d.wm, 4*len(d.trans))
 }

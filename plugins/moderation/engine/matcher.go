@@ -280,7 +280,7 @@ func (m *Matcher) exact(text string, sc *scratch) []Hit {
 				continue
 			}
 			end := i + 1
-			for o := int32(d.rowOf(s) - d.firstOut/d.stride); o >= 0; o = d.outNext[o] {
+			for o := d.outIndex(s); o >= 0; o = d.outNext[o] {
 				for _, ki := range d.outList[d.outStart[o]:d.outStart[o+1]] {
 					k := &m.kw[ki]
 					start := end

@@ -79,6 +79,11 @@ func (m *Matcher) scan(text string) scanResult {
 	if r := m.lockstep(text, &s, &i, &end); r != scanNone {
 		return r
 	}
+	for k := range lanes {
+		if !m.d.between(s[k]) {
+			return scanCheck // a character cut off at the end of a region
+		}
+	}
 	for k := 1; k < lanes; k++ {
 		if s[k-1] != warm[k] {
 			if r := m.bridge(text, cut[k], s[k-1]); r != scanNone {
@@ -104,22 +109,38 @@ func (m *Matcher) lockstep(text string, s *[4]uint32, i, end *[4]int) scanResult
 	for {
 		more := false
 		if i0 < e0 {
-			s0 = trans[s0+cls[text[i0]]]
+			x := s0 + cls[text[i0]]
+			if int(x) >= len(trans) {
+				return scanCheck // malformed UTF-8
+			}
+			s0 = trans[x]
 			i0++
 			more = true
 		}
 		if i1 < e1 {
-			s1 = trans[s1+cls[text[i1]]]
+			x := s1 + cls[text[i1]]
+			if int(x) >= len(trans) {
+				return scanCheck // malformed UTF-8
+			}
+			s1 = trans[x]
 			i1++
 			more = true
 		}
 		if i2 < e2 {
-			s2 = trans[s2+cls[text[i2]]]
+			x := s2 + cls[text[i2]]
+			if int(x) >= len(trans) {
+				return scanCheck // malformed UTF-8
+			}
+			s2 = trans[x]
 			i2++
 			more = true
 		}
 		if i3 < e3 {
-			s3 = trans[s3+cls[text[i3]]]
+			x := s3 + cls[text[i3]]
+			if int(x) >= len(trans) {
+				return scanCheck // malformed UTF-8
+			}
+			s3 = trans[x]
 			i3++
 			more = true
 		}
@@ -179,7 +200,11 @@ func (m *Matcher) scanRange(text string, i, end int, s uint32) (uint32, scanResu
 	cls := &d.rawClass
 	hot := d.firstDeny
 	for i < end {
-		s = trans[s+cls[text[i]]]
+		x := s + cls[text[i]]
+		if int(x) >= len(trans) {
+			return s, scanCheck // malformed UTF-8
+		}
+		s = trans[x]
 		i++
 		if s >= hot {
 			if s < slowBit {
@@ -190,6 +215,9 @@ func (m *Matcher) scanRange(text string, i, end int, s uint32) (uint32, scanResu
 				return s, r
 			}
 		}
+	}
+	if !d.between(s) {
+		return s, scanCheck // a character cut off at the end
 	}
 	return s, scanNone
 }
@@ -242,10 +270,10 @@ func (m *Matcher) feed(s uint32, b string) (uint32, scanResult) {
 func (m *Matcher) bridge(text string, mid int, s uint32) scanResult {
 	d := m.d
 	read := 0
-	for i := mid; i < len(text) && int(d.depth[d.rowOf(s)]) > read; {
+	for i := mid; i < len(text) && d.depthOf(s) > read; {
 		c := text[i]
 		if c < utf8.RuneSelf {
-			if cls := d.rawClass[c]; cls != classStay {
+			if cls := d.rawClass[c]; cls != d.rawClass[' '] {
 				s = d.trans[s+cls]
 				read++
 				if s >= d.firstDeny {
