@@ -96,7 +96,8 @@ func (m *Matcher) scan(text string) scanResult {
 
 // lockstep advances up to four lanes, lane k over text[i[k]:end[k]] from
 // state s[k], one byte each per round. It stops early when a lane reaches a
-// deny state.
+// deny state. A step whose sum falls outside the table (malformed UTF-8,
+// see dfa.go) ends the scan with scanCheck.
 func (m *Matcher) lockstep(text string, s *[4]uint32, i, end *[4]int) scanResult {
 	d := m.d
 	trans := d.trans
@@ -107,45 +108,71 @@ func (m *Matcher) lockstep(text string, s *[4]uint32, i, end *[4]int) scanResult
 	e0, e1, e2, e3 := end[0], end[1], end[2], end[3]
 	var r scanResult
 	for {
-		more := false
-		if i0 < e0 {
-			x := s0 + cls[text[i0]]
-			if int(x) >= len(trans) {
-				return scanCheck // malformed UTF-8
+		if n := min(e0-i0, e1-i1, e2-i2, e3-i3); n > 0 {
+			// Every lane has bytes left: rounds over slices of one length
+			// need no per-lane checks (nor bounds checks) but one for a
+			// state to look at, which ends them.
+			t0 := text[i0 : i0+n]
+			t1, t2, t3 := text[i1:i1+n], text[i2:i2+n], text[i3:i3+n]
+			t1, t2, t3 = t1[:len(t0)], t2[:len(t0)], t3[:len(t0)]
+			j := 0
+			for j < len(t0) {
+				x0 := s0 + cls[t0[j]]
+				x1 := s1 + cls[t1[j]]
+				x2 := s2 + cls[t2[j]]
+				x3 := s3 + cls[t3[j]]
+				if int(x0) >= len(trans) || int(x1) >= len(trans) || int(x2) >= len(trans) || int(x3) >= len(trans) {
+					return scanCheck // malformed UTF-8
+				}
+				s0, s1, s2, s3 = trans[x0], trans[x1], trans[x2], trans[x3]
+				j++
+				if max(s0, s1, s2, s3) >= hot {
+					break
+				}
 			}
-			s0 = trans[x]
-			i0++
-			more = true
-		}
-		if i1 < e1 {
-			x := s1 + cls[text[i1]]
-			if int(x) >= len(trans) {
-				return scanCheck // malformed UTF-8
+			i0, i1, i2, i3 = i0+j, i1+j, i2+j, i3+j
+		} else {
+			// A lane has finished (or sits idle): a round of the others.
+			more := false
+			if i0 < e0 {
+				x := s0 + cls[text[i0]]
+				if int(x) >= len(trans) {
+					return scanCheck // malformed UTF-8
+				}
+				s0 = trans[x]
+				i0++
+				more = true
 			}
-			s1 = trans[x]
-			i1++
-			more = true
-		}
-		if i2 < e2 {
-			x := s2 + cls[text[i2]]
-			if int(x) >= len(trans) {
-				return scanCheck // malformed UTF-8
+			if i1 < e1 {
+				x := s1 + cls[text[i1]]
+				if int(x) >= len(trans) {
+					return scanCheck // malformed UTF-8
+				}
+				s1 = trans[x]
+				i1++
+				more = true
 			}
-			s2 = trans[x]
-			i2++
-			more = true
-		}
-		if i3 < e3 {
-			x := s3 + cls[text[i3]]
-			if int(x) >= len(trans) {
-				return scanCheck // malformed UTF-8
+			if i2 < e2 {
+				x := s2 + cls[text[i2]]
+				if int(x) >= len(trans) {
+					return scanCheck // malformed UTF-8
+				}
+				s2 = trans[x]
+				i2++
+				more = true
 			}
-			s3 = trans[x]
-			i3++
-			more = true
-		}
-		if !more {
-			break
+			if i3 < e3 {
+				x := s3 + cls[text[i3]]
+				if int(x) >= len(trans) {
+					return scanCheck // malformed UTF-8
+				}
+				s3 = trans[x]
+				i3++
+				more = true
+			}
+			if !more {
+				break
+			}
 		}
 		if s0 >= hot {
 			if s0 < slowBit {
