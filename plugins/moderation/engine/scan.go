@@ -17,10 +17,10 @@ const (
 // overlaps. Each region's lane but the first first reads up to overlap
 // bytes before its region (while the first lane reads as many of its own,
 // longer, region), so that it usually arrives at the region with the state
-// the previous lane has there; when it does not, bridge repairs the seam. On the
-// benchmark corpus 6 bytes leave 2.8 % of seams to bridge (12 bytes: 0.1 %,
-// 3 bytes: 8 %); a bridge costs a few sequential steps, a byte of overlap a
-// round of all lanes, so the shorter overlap wins.
+// the previous lane has there; when it does not, bridge repairs the seam.
+// On the benchmark corpus 6 bytes leave 2.8 % of seams to bridge (12 bytes:
+// 0.1 %, 3 bytes: 8 %); a bridge costs a few sequential steps, a byte of
+// overlap a round of all lanes, so the shorter overlap wins.
 const (
 	lanes2Min = 24 // from this length, two lanes
 	lanes4Min = 64 // from this length, four lanes
