@@ -139,3 +139,14 @@ func BenchmarkCompile(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkCompileTradToSimp(b *testing.B) {
+	words, _ := benchData()
+	ps := benchPatterns(words)
+	tableFor(true) // built once per process, not per Compile
+	for b.Loop() {
+		if _, err := Compile(ps, Options{TradToSimp: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

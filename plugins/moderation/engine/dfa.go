@@ -1,21 +1,23 @@
 package engine
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
+	"unicode/utf8"
 )
 
 // The automaton is an Aho-Corasick DFA over bytes of normalised keywords,
-// stored as one dense table of premultiplied uint32 state ids: the id of a
-// state is its row number times the number of byte classes, so a step is
-// trans[state+class] with no multiplication. Rows are numbered by what the
-// state reports, so one comparison tells the scanner whether to look closer:
+// stored as one table of uint32 state ids that are offsets into it, so a
+// step is trans[state+class] with no multiplication. Rows are numbered by
+// what the state reports, so one comparison tells the scanner whether to
+// look closer:
 //
 //	[0, firstOut)          nothing ends here
 //	[firstOut, firstDeny)  only allow phrases end here
 //	[firstDeny, firstSure) a deny keyword ends here, but it needs a word
-//	                       boundary check or could be inside an allow phrase;
-//	                       also the bad state (malformed UTF-8, see below)
+//	                       boundary check or could be inside an allow phrase
 //	[firstSure, ...)       a deny keyword ends here unconditionally
 //
 // Byte classes: every byte used by some keyword has its own class; unused
@@ -26,15 +28,25 @@ import (
 // itself with slowBit set (lead bytes of runes that must be decoded and
 // folded first).
 //
+// With TradToSimp, traditional characters are not decoded either: each
+// edge of a keyword's character has alias paths beside it, one per
+// traditional character that folds to it (foldTable.alias), so the table
+// reads 發 like 发 and a state still stands for a normalised string.
+//
 // The automaton also validates UTF-8, so the scanner needs no separate pass.
 // Every state knows whether it sits between characters or how many
 // continuation bytes it still expects; pseudo-roots P1..P3 stand for "the
-// root, inside a character that starts no keyword". Between characters a
-// stray continuation byte or a never-valid byte stays (normalisation drops
-// it as a separator); inside a character anything but a continuation byte
-// leads to the bad state, which sends the message to the exact path. Lead
-// bytes whose sequences have restricted second bytes (E0, ED, F0, F4) are
-// always decoded by the slow path, so what the table accepts is valid.
+// root, inside a character that starts no keyword". A state between
+// characters has a row of the columns of every byte but the continuation
+// bytes, a state inside a character one of the continuation bytes' only
+// (buildDFA explains the layout), and a byte of the wrong kind for the
+// state (a stray continuation byte, a character cut off) makes the step
+// fall outside the table: the scanner checks for that instead of the
+// bounds and sends the message to the exact path, as it does when a region
+// ends inside a character. A never-valid byte between characters stays
+// (normalisation drops it as a separator). Lead bytes whose sequences have
+// restricted second bytes (E0, ED, F0, F4) are always decoded by the slow
+// path, so what the table accepts is valid.
 const (
 	classOther   = iota // unused ASCII letter or digit
 	classStay           // ASCII separator; the space of normalised text
@@ -58,9 +70,11 @@ const (
 var errTooLarge = errors.New("engine: too many keywords for one automaton")
 
 type dfa struct {
-	trans  []uint32
-	stride uint32
-	root   uint32
+	trans []uint32
+	root  uint32
+
+	bBase  uint32 // id of the first boundary row; mid ids are below
+	wb, wm uint32 // columns of a boundary row and of a mid row
 
 	firstOut, firstDeny, firstSure uint32
 
@@ -75,7 +89,7 @@ type dfa struct {
 	outList  []int32
 	outNext  []int32
 
-	depth []uint16 // per row: normalised length of the string it stands for
+	depth []uint16 // per boundary row: normalised length of the string it stands for
 }
 
 // kwFlags says what a keyword needs when it is found.
@@ -104,14 +118,43 @@ func utf8Kind(b byte) int {
 	return 5
 }
 
+// chars calls f with each character of a normalised keyword: its offset
+// and its UTF-8.
+func chars(k string, f func(i int, c string)) {
+	for i := 0; i < len(k); {
+		size := 1
+		if k[i] >= utf8.RuneSelf {
+			_, size = utf8.DecodeRuneInString(k[i:])
+		}
+		f(i, k[i:i+size])
+		i += size
+	}
+}
+
 // buildDFA builds the automaton for keywords (normalised, spaces removed).
-// slowLead marks the lead bytes that the fast path must decode.
-func buildDFA(keywords []string, flags []kwFlags, slowLead *[256]bool) (*dfa, error) {
+// slowLead marks the lead bytes that the fast path must decode. alias lists,
+// per character, the other spellings that normalise to it and that the
+// automaton reads directly (traditional characters with TradToSimp): the
+// trie gets a path of their bytes beside each edge of the character, ending
+// in the same node, so the automaton is a DAG whose states still stand for
+// normalised strings.
+func buildDFA(keywords []string, flags []kwFlags, slowLead *[256]bool, alias map[string][]string) (*dfa, error) {
 	d := &dfa{}
 	var used [256]bool
+	aliasBytes := 0 // upper bound of the nodes alias paths add
 	for _, k := range keywords {
 		for i := 0; i < len(k); i++ {
 			used[k[i]] = true
+		}
+		if alias != nil {
+			chars(k, func(_ int, c string) {
+				for _, a := range alias[c] {
+					aliasBytes += len(a)
+					for j := 0; j < len(a); j++ {
+						used[a[j]] = true
+					}
+				}
+			})
 		}
 	}
 	ncls := uint32(numFixed)
@@ -147,7 +190,6 @@ func buildDFA(keywords []string, flags []kwFlags, slowLead *[256]bool) (*dfa, er
 			d.realClass[b] = classInvalid
 		}
 	}
-	d.stride = ncls
 	d.normClass = d.realClass
 	d.normClass[' '] = classStay
 	for b := range 256 {
@@ -168,12 +210,14 @@ func buildDFA(keywords []string, flags []kwFlags, slowLead *[256]bool) (*dfa, er
 
 	// The trie, dense from the start: gt[node*stride+class], 0 = none (no
 	// edge leads back to the root, node 0). Nodes 1..3 are the
-	// pseudo-roots P1..P3, node 4 the bad state.
+	// pseudo-roots P1..P3, node 4 the bad state, the target of the steps of
+	// the wrong kind, which the final layout leaves out (so no state leads
+	// to it there).
 	const (
 		nodeBad   = 4
 		firstTrie = 5
 	)
-	total := firstTrie
+	total := firstTrie + aliasBytes
 	for _, k := range keywords {
 		total += len(k)
 	}
@@ -186,30 +230,70 @@ func buildDFA(keywords []string, flags []kwFlags, slowLead *[256]bool) (*dfa, er
 	need[1], need[2], need[3] = 1, 2, 3
 	own := make([][]int32, firstTrie)
 	nodes := uint32(firstTrie)
+	// child follows byte b from node n, adding a node if there is none.
+	child := func(n uint32, b byte) uint32 {
+		c := d.realClass[b]
+		next := gt[n*ncls+c]
+		if next == 0 {
+			next = nodes
+			nodes++
+			gt = append(gt, make([]uint32, ncls)...)
+			depth = append(depth, depth[n]+1)
+			switch kind := utf8Kind(b); kind {
+			case 0:
+				need = append(need, 0)
+			case 1:
+				need = append(need, need[n]-1)
+			default:
+				need = append(need, uint8(kind-1))
+			}
+			own = append(own, nil)
+			gt[n*ncls+c] = next
+		}
+		return next
+	}
 	for ki, k := range keywords {
 		n := uint32(0)
 		for i := 0; i < len(k); i++ {
-			c := d.realClass[k[i]]
-			next := gt[n*ncls+c]
-			if next == 0 {
-				next = nodes
-				nodes++
-				gt = append(gt, make([]uint32, ncls)...)
-				depth = append(depth, depth[n]+1)
-				switch kind := utf8Kind(k[i]); kind {
-				case 0:
-					need = append(need, 0)
-				case 1:
-					need = append(need, need[n]-1)
-				default:
-					need = append(need, uint8(kind-1))
-				}
-				own = append(own, nil)
-				gt[n*ncls+c] = next
-			}
-			n = next
+			n = child(n, k[i])
 		}
 		own[n] = append(own[n], int32(ki))
+	}
+	// Alias paths: beside each edge of a character c from node n to node x,
+	// the bytes of every alias of c lead from n to x too. An alias is never
+	// longer than c, so every node is still deeper than the nodes it is
+	// reached from, and a node reached by either path stands for the same
+	// normalised string: its failure link, computed from either, is the
+	// same.
+	collide := false
+	if alias != nil {
+		for _, k := range keywords {
+			n := uint32(0)
+			chars(k, func(i int, c string) {
+				x := n
+				for j := 0; j < len(c); j++ {
+					x = child(x, c[j])
+				}
+				for _, a := range alias[c] {
+					p := n
+					for j := 0; j < len(a)-1; j++ {
+						p = child(p, a[j])
+					}
+					e := p*ncls + d.realClass[a[len(a)-1]]
+					switch gt[e] {
+					case 0:
+						gt[e] = x
+					case x:
+					default:
+						collide = true // cannot happen: keywords are normalised, aliases are not
+					}
+				}
+				n = x
+			})
+		}
+	}
+	if collide {
+		return nil, errors.New("engine: internal error: an alias path collides with a keyword path")
 	}
 
 	// Fixed rows: the root, the pseudo-roots and the bad state.
@@ -244,15 +328,22 @@ func buildDFA(keywords []string, flags []kwFlags, slowLead *[256]bool) (*dfa, er
 	for n := range outLink[:firstTrie] {
 		outLink[n] = -1
 	}
+	// Nodes in order of depth: breadth-first for a trie, and for the DAG
+	// of alias paths an order in which a node comes after every node it is
+	// reached from and every node its failure link can lead to.
 	queue := make([]uint32, 0, nodes)
+	for n := uint32(firstTrie); n < nodes; n++ {
+		queue = append(queue, n)
+	}
+	slices.SortStableFunc(queue, func(a, b uint32) int { return cmp.Compare(depth[a], depth[b]) })
+	failSet := make([]bool, nodes)
 	for c := uint32(numFixed); c < ncls; c++ {
 		if ch := gt[c]; ch >= firstTrie {
 			fail[ch] = uint32(need[ch]) // the root, or the pseudo-root inside a character
-			queue = append(queue, ch)
+			failSet[ch] = true
 		}
 	}
-	for h := 0; h < len(queue); h++ {
-		n := queue[h]
+	for _, n := range queue {
 		f := fail[n]
 		if hasOut[f] {
 			outLink[n] = int32(f)
@@ -276,8 +367,10 @@ func buildDFA(keywords []string, flags []kwFlags, slowLead *[256]bool) (*dfa, er
 			ch := gt[row+c]
 			switch {
 			case ch >= firstTrie && c >= numFixed:
-				fail[ch] = gt[frow+c]
-				queue = append(queue, ch)
+				if !failSet[ch] {
+					fail[ch] = gt[frow+c]
+					failSet[ch] = true
+				}
 			case need[n] > 0 && !isCont[c]:
 				gt[row+c] = nodeBad
 			case need[n] == 0 && (isCont[c] || c == classStay || c == classInvalid):
@@ -290,8 +383,24 @@ func buildDFA(keywords []string, flags []kwFlags, slowLead *[256]bool) (*dfa, er
 		}
 	}
 
-	// Number the rows: nothing, allow-only, deny needing a check (and the
-	// bad state), sure deny.
+	// Two kinds of rows: a state between characters (need 0: the root,
+	// the bad state, a node after a whole character) reads only bytes that
+	// are not continuation bytes in valid UTF-8, a state inside a character
+	// only continuation bytes. So a row holds only the columns of its kind:
+	// boundary rows the other classes, mid rows the continuation classes,
+	// which makes the table about half as big as one with every column in
+	// every row. The mid rows come first, then the boundary rows by rank:
+	// nothing, allow-only, deny needing a check (and the bad state), sure
+	// deny.
+	//
+	// State ids are offsets into trans, those of boundary rows plus K =
+	// len(trans), and the class of a byte that is not a continuation byte
+	// is its column minus K (modulo 2^32). A step from state s on byte b is
+	// trans[s+class[b]]: for a state and a byte of the same kind the sum is
+	// the offset of the entry, for different kinds (malformed UTF-8: a
+	// stray continuation byte, a cut-off character) it is K or more, out of
+	// the table, which the scanner checks instead of the bounds. Boundary
+	// ids are all above mid ids, so one comparison still tells the rank.
 	rank := func(n uint32) int {
 		switch {
 		case n == nodeBad:
@@ -305,49 +414,104 @@ func buildDFA(keywords []string, flags []kwFlags, slowLead *[256]bool) (*dfa, er
 		}
 		return 0
 	}
+	col := make([]uint32, ncls)
+	var wm, wb uint32
+	unusedCont := false
+	for b := 0x80; b < 0xC0; b++ {
+		unusedCont = unusedCont || !used[b]
+	}
+	for c := range ncls {
+		switch {
+		case !isCont[c]:
+			col[c] = wb
+			wb++
+		case c != classCont || unusedCont:
+			col[c] = wm
+			wm++
+		}
+	}
+	order := append([]uint32{0, 1, 2, 3, nodeBad}, queue...)
+	var nMid uint32
 	var counts [4]uint32
 	for n := range nodes {
-		counts[rank(n)]++
+		if need[n] > 0 {
+			nMid++
+		} else {
+			counts[rank(n)]++
+		}
 	}
 	var starts [4]uint32
 	for r := 1; r < 4; r++ {
 		starts[r] = starts[r-1] + counts[r-1]
 	}
-	firstOutRow := starts[1]
-	// Within a rank, rows follow breadth-first order: the shallow states,
-	// which almost every byte of text visits, share cache lines and stay
-	// in cache, while the deep ones that a scan rarely reaches sit apart.
-	newRow := make([]uint32, nodes)
+	nB := starts[3] + counts[3]
+	lm := uint64(nMid) * uint64(wm)
+	size := lm + uint64(nB)*uint64(wb)
+	if 2*size >= slowBit {
+		return nil, errTooLarge
+	}
+	k := uint32(size)
+	d.bBase = k + uint32(lm)
+	d.wb, d.wm = wb, wm
+	// Within a kind and rank, rows follow breadth-first order: the shallow
+	// states, which almost every byte of text visits, share cache lines
+	// and stay in cache, while the deep ones that a scan rarely reaches sit
+	// apart.
+	id := make([]uint32, nodes)   // state id of each node
+	bRow := make([]uint32, nodes) // boundary row number of each boundary node
 	next := starts
-	for _, n := range append([]uint32{0, 1, 2, 3, nodeBad}, queue...) {
+	midNext := uint32(0)
+	for _, n := range order {
+		if need[n] > 0 {
+			id[n] = midNext * wm
+			midNext++
+			continue
+		}
 		r := rank(n)
-		newRow[n] = next[r]
+		bRow[n] = next[r]
+		id[n] = d.bBase + next[r]*wb
 		next[r]++
 	}
-	d.firstOut = starts[1] * ncls
-	d.firstDeny = starts[2] * ncls
-	d.firstSure = starts[3] * ncls
-	d.root = newRow[0] * ncls
+	d.firstOut = d.bBase + starts[1]*wb
+	d.firstDeny = d.bBase + starts[2]*wb
+	d.firstSure = d.bBase + starts[3]*wb
+	d.root = id[0]
 
-	d.trans = make([]uint32, nodes*ncls)
-	d.depth = make([]uint16, nodes)
+	d.trans = make([]uint32, size)
+	d.depth = make([]uint16, nB)
 	for n := range nodes {
-		row := newRow[n] * ncls
+		off := id[n]
+		if need[n] == 0 {
+			off -= k
+			d.depth[bRow[n]] = depth[n]
+		}
 		old := n * ncls
 		for c := range ncls {
+			if isCont[c] != (need[n] > 0) || (c == classCont && !unusedCont) {
+				continue
+			}
 			t := gt[old+c]
-			d.trans[row+c] = newRow[t&^slowBit]*ncls | t&slowBit
+			d.trans[off+col[c]] = id[t&^slowBit] | t&slowBit
 		}
-		d.depth[newRow[n]] = depth[n]
+	}
+	for _, cls := range []*[256]uint32{&d.rawClass, &d.realClass, &d.normClass} {
+		for b, c := range cls {
+			if isCont[c] {
+				cls[b] = col[c]
+			} else {
+				cls[b] = col[c] - k
+			}
+		}
 	}
 
-	nOut := nodes - firstOutRow
+	firstOutRow := starts[1]
+	nOut := nB - firstOutRow
 	d.outStart = make([]uint32, nOut+1)
 	d.outNext = make([]int32, nOut)
-	byRow := make([]uint32, nOut) // old node of each output row
+	byRow := make([]uint32, nOut) // node of each output row
 	for n := range nodes {
-		if nr := newRow[n]; nr >= firstOutRow {
-			byRow[nr-firstOutRow] = n
+		if need[n] == 0 && bRow[n] >= firstOutRow {
+			byRow[bRow[n]-firstOutRow] = n
 		}
 	}
 	for i, n := range byRow {
@@ -355,16 +519,24 @@ func buildDFA(keywords []string, flags []kwFlags, slowLead *[256]bool) (*dfa, er
 		d.outList = append(d.outList, own[n]...)
 		d.outNext[i] = -1
 		if l := outLink[n]; l >= 0 {
-			d.outNext[i] = int32(newRow[l] - firstOutRow)
+			d.outNext[i] = int32(bRow[l] - firstOutRow)
 		}
 	}
 	d.outStart[nOut] = uint32(len(d.outList))
 	return d, nil
 }
 
-// rowOf turns a premultiplied state id into its row.
-func (d *dfa) rowOf(s uint32) uint32 { return s / d.stride }
+// outIndex returns the output row of a state from firstOut on.
+func (d *dfa) outIndex(s uint32) int32 { return int32((s - d.firstOut) / d.wb) }
+
+// depthOf returns the normalised length of the string a boundary state
+// stands for.
+func (d *dfa) depthOf(s uint32) int { return int(d.depth[(s-d.bBase)/d.wb]) }
+
+// between reports whether s is a state between characters (not inside one).
+func (d *dfa) between(s uint32) bool { return s >= d.bBase }
 
 func (d *dfa) String() string {
-	return fmt.Sprintf("dfa{rows: %d, classes: %d, table: %d bytes}", len(d.depth), d.stride, 4*len(d.trans))
+	return fmt.Sprintf("dfa{boundary rows: %d of %d columns, mid rows: %d of %d, table: %d bytes}",
+		len(d.depth), d.wb, (d.bBase-uint32(len(d.trans)))/max(d.wm, 1), d.wm, 4*len(d.trans))
 }

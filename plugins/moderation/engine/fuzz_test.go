@@ -25,6 +25,7 @@ var fuzzSeeds = []string{
 	"\xff\xfe赌\x80博\xe5",
 	"Essex sex sussex SEX",
 	"\u3164\u115f赌\ufe0f博\u20e3",
+	"乾幹干 䀉𥁢鶠𬸘 髮\xe7\x99發票\xbc開發",
 }
 
 func FuzzNormalize(f *testing.F) {

@@ -118,7 +118,7 @@ func Compile(patterns []Pattern, opts Options) (*Matcher, error) {
 	for i, k := range m.kw {
 		flags[i] = kwFlags{deny: !k.allow, check: k.left || k.right || suppressible[i]}
 	}
-	d, err := buildDFA(texts, flags, &m.fold.slow)
+	d, err := buildDFA(texts, flags, &m.fold.slow, m.fold.alias)
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +280,7 @@ func (m *Matcher) exact(text string, sc *scratch) []Hit {
 				continue
 			}
 			end := i + 1
-			for o := int32(d.rowOf(s) - d.firstOut/d.stride); o >= 0; o = d.outNext[o] {
+			for o := d.outIndex(s); o >= 0; o = d.outNext[o] {
 				for _, ki := range d.outList[d.outStart[o]:d.outStart[o+1]] {
 					k := &m.kw[ki]
 					start := end

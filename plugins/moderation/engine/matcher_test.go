@@ -199,17 +199,22 @@ func TestSeamBridge(t *testing.T) {
 }
 
 func TestMalformedUTF8(t *testing.T) {
-	m, err := Compile(spamList, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, text := range []string{
-		"赌\xff博", "赌\x80博", "\xe5赌博", "赌博\xe5", "赌\xe5\x8f博", "\xed\xa0\x80赌博", "\xc0\x80赌博",
-		strings.Repeat("今天天气不错", 10) + "\xe5 \x8f\x91" + strings.Repeat("今天天气不错", 10),
-	} {
-		got, want := m.Match(text, nil), refMatch(spamList, Options{}, text)
-		if !slices.Equal(got, want) || m.Any(text) != (len(want) > 0) {
-			t.Errorf("%q: got %v, want %v", text, got, want)
+	for _, opts := range []Options{{}, {TradToSimp: true}} {
+		m, err := Compile(spamList, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, text := range []string{
+			"赌\xff博", "赌\x80博", "\xe5赌博", "赌博\xe5", "赌\xe5\x8f博", "\xed\xa0\x80赌博", "\xc0\x80赌博",
+			"賭\x80博", "賭\xe8\xb3博", "\xbc發票", "發票\xe7\x99",
+			strings.Repeat("今天天气不错", 10) + "\xe5 \x8f\x91" + strings.Repeat("今天天气不错", 10),
+			strings.Repeat("今天天气不错", 10) + "\xe5" + strings.Repeat("今天天气不错", 10) + "赌博",
+			strings.Repeat("今天天气不错", 10) + "\x8f" + strings.Repeat("今天天气不错", 10) + "\xe5",
+		} {
+			got, want := m.Match(text, nil), refMatch(spamList, opts, text)
+			if !slices.Equal(got, want) || m.Any(text) != (len(want) > 0) {
+				t.Errorf("%+v %q: got %v, want %v", opts, text, got, want)
+			}
 		}
 	}
 }
@@ -249,4 +254,43 @@ func TestConcurrentUseAndSwap(t *testing.T) {
 		current.Store(next)
 	}
 	wg.Wait()
+}
+
+// TestTradToSimpAliases checks the automaton's alias paths: with
+// TradToSimp, traditional characters are read as the simplified ones they
+// fold to without being decoded, including those whose simplified form is
+// longer in UTF-8 (䀉 → 𥁢, 鶠 → 𬸘), next to cut-off characters and at the
+// seams of the lanes.
+func TestTradToSimpAliases(t *testing.T) {
+	patterns := []Pattern{
+		{Text: "发票"}, {Text: "賭博"}, {Text: "开发", Allow: true}, {Text: "𥁢鶠"}, {Text: "干"},
+		{Text: "a發"}, {Text: "髮x"}, {Text: "博彩網"},
+	}
+	pieces := []string{"發", "髮", "发", "票", "賭", "赌", "博", "開", "开", "䀉", "𥁢", "鶠", "𬸘", "乾", "幹", "干",
+		"彩", "網", "网", "a", "x", " ", "，", "\u200b", "\xe7\x99", "\xe9\xab", "\xbc", "\xff", "\xc0", "今天", "天气"}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, opts := range []Options{{}, {TradToSimp: true}} {
+		m, err := Compile(patterns, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 5000 {
+			var sb strings.Builder
+			for n := rng.IntN(120); sb.Len() < n; {
+				sb.WriteString(pieces[rng.IntN(len(pieces))])
+			}
+			text := sb.String()
+			got, want := m.Match(text, nil), refMatch(patterns, opts, text)
+			if !slices.Equal(got, want) {
+				t.Fatalf("%+v %q:\n got %v\nwant %v", opts, text, got, want)
+			}
+			if m.Any(text) != (len(want) > 0) {
+				t.Fatalf("%+v Any(%q) wrong", opts, text)
+			}
+		}
+	}
+	// The fast path decodes no more lead bytes with TradToSimp than without.
+	if plain, t2s := tableFor(false), tableFor(true); plain.slow != t2s.slow {
+		t.Errorf("TradToSimp makes more lead bytes slow")
+	}
 }

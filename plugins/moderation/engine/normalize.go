@@ -3,6 +3,7 @@ package engine
 //go:generate go -C internal/tablegen run . -o ../../tables_gen.go
 
 import (
+	"slices"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -45,6 +46,14 @@ type foldTable struct {
 	blocks []uint16 // entries, 128 per block; block 0 keeps everything
 	repl   []string // replacement of entry entRepl+i
 	slow   [256]bool
+
+	// alias lists, for the t2s table, the traditional characters that the
+	// automaton reads directly instead of decoding them: for a simplified
+	// character (its UTF-8), the characters that fold to it alone and whose
+	// lead byte is not slow. A keyword's automaton accepts them wherever it
+	// accepts the simplified one, so the fast path never decodes the
+	// ideograph blocks.
+	alias map[string][]string
 }
 
 var (
@@ -129,9 +138,17 @@ func buildTable(t2s map[rune]rune) *foldTable {
 			set(r, e)
 		}
 	}
+	// A traditional character that is otherwise kept and whose simplified
+	// form is no shorter in UTF-8 can be an alias: the automaton reads it
+	// like its simplified form (an alias path must not be longer than the
+	// path it stands for, see buildDFA).
+	aliasOf := map[rune]rune{}
 	for trad, simp := range t2s {
 		if t.lookup(trad) == entKeep {
 			set(trad, replEntry(string(simp)))
+			if utf8.RuneLen(trad) <= utf8.RuneLen(simp) {
+				aliasOf[trad] = simp
+			}
 		}
 	}
 	t.dedupBlocks()
@@ -140,12 +157,23 @@ func buildTable(t2s map[rune]rune) *foldTable {
 			continue
 		}
 		for r := rune(bi) << blockBits; r < rune(bi+1)<<blockBits; r++ {
-			if t.lookup(r) != entKeep && (r < 0xD800 || r > 0xDFFF) {
+			if _, ok := aliasOf[r]; !ok && t.lookup(r) != entKeep && (r < 0xD800 || r > 0xDFFF) {
 				var buf [utf8.UTFMax]byte
 				utf8.EncodeRune(buf[:], r)
 				t.slow[buf[0]] = true
 			}
 		}
+	}
+	// Aliases under a lead byte that is slow anyway are decoded and folded
+	// like any other rune there.
+	t.alias = map[string][]string{}
+	for trad, simp := range aliasOf {
+		if tb := string(trad); !t.slow[tb[0]] {
+			t.alias[string(simp)] = append(t.alias[string(simp)], tb)
+		}
+	}
+	for _, a := range t.alias {
+		slices.Sort(a)
 	}
 	return t
 }
