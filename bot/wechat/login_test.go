@@ -33,6 +33,10 @@ func TestLoginByQRCode(t *testing.T) {
 	if out := r.qr.String(); !strings.Contains(out, "https://login.weixin.qq.com/l/") || !strings.Contains(out, "▀") {
 		t.Errorf("terminal QR code missing:\n%s", out)
 	}
+	// The person at the terminal is told what goes on, not only the log.
+	if out := r.qr.String(); !strings.HasPrefix(out, "正在登录微信（normal 模式）") || !strings.Contains(out, "已登录：") {
+		t.Errorf("terminal login progress missing:\n%s", out)
+	}
 	if _, err := os.Stat(filepath.Join(r.dir, "login-qr.png")); !os.IsNotExist(err) {
 		t.Errorf("the QR picture outlived the login: %v", err)
 	}
@@ -66,5 +70,8 @@ func TestRefusedLoginIsRetriedAndOperatorsTold(t *testing.T) {
 	}
 	if !told {
 		t.Errorf("no alert about the refusal: %+v", r.rt.RecentAlerts())
+	}
+	if out := r.qr.String(); !strings.Contains(out, "登录失败（第 1 次）") || !strings.Contains(out, "后重试") {
+		t.Errorf("the refusal was not shown at the terminal:\n%s", out)
 	}
 }

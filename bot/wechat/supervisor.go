@@ -124,6 +124,7 @@ func (p *Platform) Run(ctx context.Context, emit func(bot.Event)) error {
 // backoff between failed attempts, until ctx ends.
 func (p *Platform) supervise(ctx context.Context) {
 	failures := 0
+	p.say("正在登录微信（%s 模式）：先用保存的会话，再请手机确认，不行再显示二维码……（Logging in to WeChat, %s mode: saved session, then a tap on the phone, then a QR code…）\n", p.o.Mode, p.o.Mode)
 	for ctx.Err() == nil {
 		s, err := p.login(ctx, failures%pushEvery == 0)
 		if err != nil {
@@ -136,7 +137,8 @@ func (p *Platform) supervise(ctx context.Context) {
 				wait = p.o.LoginBackoff.Max
 				p.alert("refused", "", nil, false)
 			}
-			p.log.Warn("login failed", "attempt", failures, "retry_in", wait.String(), "err", redact(err))
+			p.log.Warn("login failed", "attempt", failures, "retry_in", wait.String(), "err", oneLine(redact(err)))
+			p.say("登录失败（第 %d 次）：%s\n%s 后重试（Login failed, attempt %d; retrying in %s）。\n", failures, oneLine(redact(err)), wait, failures, wait)
 			if !sleep(ctx, wait) {
 				return
 			}
@@ -144,6 +146,7 @@ func (p *Platform) supervise(ctx context.Context) {
 		}
 		failures = 0
 		p.log.Info("logged in", "session", s.gen, "how", s.how, "nick", s.self.NickName)
+		p.say("已登录：%s（Logged in as %s）\n", s.self.NickName, s.self.NickName)
 		if !p.report(ctx, inbound{kind: inUp, sess: s}) {
 			s.cancel()
 			return
@@ -354,6 +357,17 @@ func (s *session) syncOK(resp openwechat.SyncCheckResponse) {
 		s.p.report(s.ctx(), inbound{kind: inNetUp, sess: s})
 	}
 }
+
+// say tells the person at the terminal (where the QR code is shown) how
+// the login goes; the log has the same in structured form.
+func (p *Platform) say(format string, args ...any) {
+	if p.o.QRWriter != nil {
+		fmt.Fprintf(p.o.QRWriter, format, args...)
+	}
+}
+
+// oneLine joins a multi-line error message into one line.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // showQR is the Bot's UUID callback: it shows the login QR code.
 func (p *Platform) showQR(uuid string) {
